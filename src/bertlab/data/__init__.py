@@ -1,0 +1,1 @@
+"""Datasets (pure readers + LightningDataModules), masking, packing, sampling and collators."""

@@ -1,0 +1,94 @@
+"""Find a data file in the data directory, or download it once and verify its checksum.
+
+A data set is described by a :class:`RemoteFile`: the file name bertlab looks for, the official URL and the
+sha256 of the decompressed content. Lookup order: ``<data_dir>/<subdir>/<name>``, then the same with ``.gz``.
+When neither exists the file is downloaded to a temporary name, verified, and only then renamed into place,
+so a failed or corrupt download never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR_ENV = "BERTLAB_DATA_DIR"
+
+
+class DataFileError(RuntimeError):
+    """A data file is missing, unreachable or corrupt."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A data file bertlab knows how to find or fetch."""
+
+    subdir: str
+    name: str
+    url: str
+    sha256: str
+
+    def candidates(self, data_dir: str | Path) -> list[Path]:
+        base = Path(data_dir).expanduser() / self.subdir
+        return [base / self.name, base / f"{self.name}.gz"]
+
+
+def open_text(path: str | Path) -> str:
+    """Read a UTF-8 text file, transparently decompressing ``.gz``."""
+    path = Path(path)
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return raw.decode("utf-8")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def resolve(remote: RemoteFile, data_dir: str | Path, download: bool = True) -> Path:
+    """Return the local path of ``remote``, downloading and verifying it if it is absent."""
+    for candidate in remote.candidates(data_dir):
+        if candidate.is_file():
+            return candidate
+    target = remote.candidates(data_dir)[0]
+    if not download:
+        raise DataFileError(
+            f"{remote.name} not found: expected {target} (or {target}.gz). "
+            f"Download it from {remote.url} or set {DATA_DIR_ENV} / paths.data_dir to the directory holding it."
+        )
+    _download_verified(remote, target)
+    return target
+
+
+def _download_verified(remote: RemoteFile, target: Path) -> None:
+    try:
+        with urllib.request.urlopen(remote.url, timeout=30) as response:
+            payload = response.read()
+    except OSError as err:
+        raise DataFileError(
+            f"{remote.name} not found at {target} (or {target}.gz) and downloading {remote.url} failed ({err}). "
+            f"Place the file there or set {DATA_DIR_ENV} / paths.data_dir to a directory that holds it."
+        ) from err
+    write_verified(payload, remote, target)
+
+
+def write_verified(payload: bytes, remote: RemoteFile, target: Path) -> None:
+    """Write ``payload`` to ``target`` only if its sha256 matches; nothing is left behind otherwise."""
+    content = gzip.decompress(payload) if payload[:2] == b"\x1f\x8b" else payload
+    digest = sha256_bytes(content)
+    if digest != remote.sha256:
+        raise DataFileError(
+            f"checksum mismatch for {remote.url}: sha256 {digest}, expected {remote.sha256}; the file was not used."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

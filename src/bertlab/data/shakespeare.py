@@ -1,0 +1,172 @@
+"""Shakespeare pretraining corpus: the complete works (``t8``) or char-rnn's tiny Shakespeare (``tiny``).
+
+``t8.shakespeare.txt`` (MIT OCW 6.006, Project Gutenberg etext #100) is the file of the source chapter's
+pretraining run (Block 7). Its licence header and the notice repeated between works are removed; each work
+(ending at ``THE END``) is one document. Tiny Shakespeare has no work boundaries and is one document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+
+from bertlab.data import files
+from bertlab.data.base import KeyedDataModule
+from bertlab.data.corpus import SPLITS, Document, TokenizedCorpus, paragraphs_to_sentences, split_corpus
+from bertlab.data.corpus import tokenizer_fingerprint
+from bertlab.data.datasets import BlockDataset
+from bertlab.data.packing import document_stream, pack_stream
+
+log = logging.getLogger(__name__)
+
+SOURCES = {
+    "t8": files.RemoteFile(
+        "shakespeare",
+        "t8.shakespeare.txt",
+        "https://ocw.mit.edu/ans7870/6/6.006/s08/lecturenotes/files/t8.shakespeare.txt",
+        "c5601d266987ac885ca96522b1b4e439feb7eca39f0fe1111f7342b63b6468f3",
+    ),
+    "tiny": files.RemoteFile(
+        "shakespeare",
+        "tiny_shakespeare.txt",
+        "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+        "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+    ),
+}
+
+_NOTICE = re.compile(r"<<.*?>>", re.DOTALL)
+_YEAR_LINE = re.compile(r"^\s*\d{4}\s*$", re.MULTILINE)
+_THE_END = re.compile(r"^\s*THE END\s*$", re.MULTILINE)
+
+
+def parse_t8(text: str) -> list[list[str]]:
+    """Works of the Gutenberg complete-works file, each as a list of sentences (header and notices removed)."""
+    first_work = _YEAR_LINE.search(text)
+    if first_work is None:
+        return []
+    body = _NOTICE.sub("\n", text[first_work.start() :])
+    works = []
+    for piece in _THE_END.split(body):
+        sentences = paragraphs_to_sentences(_YEAR_LINE.sub("", piece, count=1))
+        if sentences and not piece.strip().startswith("End of this Etext"):
+            works.append(sentences)
+    return works
+
+
+def parse_tiny(text: str) -> list[list[str]]:
+    sentences = paragraphs_to_sentences(text)
+    return [sentences] if sentences else []
+
+
+PARSERS: dict[str, Callable[[str], list[list[str]]]] = {"t8": parse_t8, "tiny": parse_tiny}
+
+
+class ShakespeareDataModule(KeyedDataModule):
+    """Document-aware Shakespeare corpus packed into ``block_size`` blocks for language modelling.
+
+    ``tokenizer`` is a spec from ``conf/tokenizer`` (built here, because a trained vocabulary needs the
+    training text) and ``collator`` the objective's collator factory, called with the built tokenizer.
+    """
+
+    def __init__(
+        self,
+        tokenizer,
+        collator: Callable,
+        data_dir: str,
+        source: str = "t8",
+        block_size: int = 128,
+        batch_size: int = 32,
+        eval_batch_size: int | None = None,
+        num_workers: int = 0,
+        val_fraction: float = 0.05,
+        test_fraction: float = 0.05,
+        split_chunk_sentences: int = 64,
+        split_seed: int = 1234,
+        seed: int = 0,
+        masking: str = "dynamic",
+        dupe_factor: int = 10,
+        format: str = "stream",
+        cache_dir: str | None = None,
+        download: bool = True,
+    ) -> None:
+        super().__init__(batch_size, eval_batch_size, num_workers, seed)
+        if source not in SOURCES:
+            raise ValueError(f"data.source={source!r}: expected one of {sorted(SOURCES)}")
+        if masking not in ("dynamic", "static"):
+            raise ValueError(f"data.masking={masking!r}: expected 'dynamic' or 'static'")
+        if format != "stream":
+            raise ValueError(f"data.format={format!r}: expected 'stream'")
+        self.tokenizer_spec, self.collator_factory = tokenizer, collator
+        self.data_dir, self.source, self.download = data_dir, source, download
+        self.max_length = self.block_size = block_size
+        self.fractions = (val_fraction, test_fraction)
+        self.split_chunk_sentences, self.split_seed = split_chunk_sentences, split_seed
+        self.dupe_factor = dupe_factor if masking == "static" else None
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.corpora: dict[str, TokenizedCorpus] = {}
+
+    @cached_property
+    def path(self) -> Path:
+        return files.resolve(SOURCES[self.source], self.data_dir, download=self.download)
+
+    @cached_property
+    def raw_text(self) -> str:
+        return files.open_text(self.path)
+
+    @cached_property
+    def documents(self) -> dict[str, list[Document]]:
+        works = PARSERS[self.source](self.raw_text)
+        if not works:
+            raise ValueError(f"{self.path}: empty corpus (no text left after removing headers and notices)")
+        return split_corpus(works, self.fractions, self.split_seed, self.split_chunk_sentences)
+
+    def training_texts(self) -> list[str]:
+        return [s for doc in self.documents["train"] for s in doc.sentences]
+
+    @cached_property
+    def tokenizer(self):
+        return self.tokenizer_spec.build(self.training_texts)
+
+    def _cache_path(self, split: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(self.raw_text.encode())
+        key.update(repr((self.fractions, self.split_chunk_sentences, self.split_seed)).encode())
+        key.update(tokenizer_fingerprint(self.tokenizer).encode())
+        return self.cache_dir / f"shakespeare-{self.source}-{split}-{key.hexdigest()[:16]}"
+
+    def _corpus(self, split: str) -> TokenizedCorpus:
+        path = self._cache_path(split)
+        if path is not None and TokenizedCorpus.is_cached(path):
+            return TokenizedCorpus.load(path)
+        corpus = TokenizedCorpus.from_documents(self.documents[split], self.tokenizer)
+        if path is not None:
+            corpus.save(path)
+            log.info("cached %s split (%d tokens) at %s", split, corpus.num_tokens, path)
+        return corpus
+
+    def prepare_data(self) -> None:
+        for split in SPLITS:
+            self._corpus(split)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.collate is None:
+            self.collate = self.collator_factory(tokenizer=self.tokenizer)
+        for split in SPLITS:
+            if split in self.datasets:
+                continue
+            self.corpora[split] = corpus = self._corpus(split)
+            tok = self.tokenizer
+            blocks = pack_stream(
+                document_stream(corpus, tok.sep_token_id), self.block_size, tok.cls_token_id, tok.sep_token_id
+            )
+            if len(blocks) == 0:
+                raise ValueError(
+                    f"{self.path}: the {split} split has {corpus.num_tokens} tokens, fewer than one block of "
+                    f"data.block_size={self.block_size}"
+                )
+            self.datasets[split] = BlockDataset(blocks, self.dupe_factor if split == "train" else None)

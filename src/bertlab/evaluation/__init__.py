@@ -1,0 +1,1 @@
+"""Evaluation code torchmetrics does not provide."""

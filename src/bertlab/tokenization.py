@@ -1,0 +1,119 @@
+"""Tokenizers: a pretrained WordPiece vocabulary, or one trained on the corpus with HF ``tokenizers``.
+
+Both configs in ``conf/tokenizer/`` instantiate a small spec object whose :meth:`build` returns a
+``PreTrainedTokenizerFast``. The trained vocabulary needs the training text, which the datamodule provides,
+so building is deferred until the composition root has the datamodule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
+
+from bertlab import hub
+
+log = logging.getLogger(__name__)
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+TextSource = Callable[[], Sequence[str]]
+
+
+@dataclass
+class PretrainedTokenizer:
+    """Load a tokenizer by hub id, local directory or packaged alias (``tokenizer=bert_uncased``)."""
+
+    name_or_path: str = "bert-base-uncased"
+
+    def build(self, texts: TextSource | None = None) -> PreTrainedTokenizerBase:
+        target = hub.resolve(self.name_or_path)
+        try:
+            return AutoTokenizer.from_pretrained(target)
+        except OSError as err:
+            fallback = hub.OFFLINE_VOCAB.get(self.name_or_path)
+            if fallback is None:
+                raise OSError(
+                    f"tokenizer.name_or_path={self.name_or_path!r} is neither a local directory nor reachable "
+                    f"on the hub ({err}). Point it at a directory holding a saved tokenizer."
+                ) from err
+            log.warning("%s unreachable (%s); using its vocabulary from the %s package", target, err, fallback)
+            return AutoTokenizer.from_pretrained(hub.resolve(fallback))
+
+
+@dataclass
+class WordPieceTrainer:
+    """Train a BERT WordPiece vocabulary on the training text (``tokenizer=wordpiece``), cached on disk."""
+
+    vocab_size: int = 8000
+    min_frequency: int = 2
+    lowercase: bool = True
+    cache_dir: str | None = None
+    model_max_length: int = 512
+
+    def build(self, texts: TextSource | None = None) -> PreTrainedTokenizerFast:
+        if texts is None:
+            raise ValueError("tokenizer=wordpiece needs training text; the datamodule provides it")
+        corpus = texts()
+        if not corpus:
+            raise ValueError("tokenizer=wordpiece: the training text is empty")
+        if self.cache_dir is None:
+            return self._train(corpus)
+        target = Path(self.cache_dir) / self._cache_key(corpus)
+        if not (target / "tokenizer.json").is_file():
+            _save_atomically(self._train(corpus), target)
+        else:
+            log.info("reusing WordPiece vocabulary cached at %s", target)
+        return PreTrainedTokenizerFast.from_pretrained(str(target))
+
+    def _cache_key(self, corpus: Sequence[str]) -> str:
+        digest = hashlib.sha256(repr((self.vocab_size, self.min_frequency, self.lowercase)).encode())
+        for text in corpus:
+            digest.update(text.encode())
+            digest.update(b"\n")
+        return f"wordpiece-{self.vocab_size}-{digest.hexdigest()[:16]}"
+
+    def _train(self, corpus: Sequence[str]) -> PreTrainedTokenizerFast:
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=self.lowercase, strip_accents=self.lowercase)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        trainer = trainers.WordPieceTrainer(
+            vocab_size=self.vocab_size, min_frequency=self.min_frequency, special_tokens=list(SPECIAL_TOKENS)
+        )
+        tok.train_from_iterator(corpus, trainer=trainer, length=len(corpus))
+        cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]",
+            pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+        )
+        return PreTrainedTokenizerFast(
+            tokenizer_object=tok,
+            unk_token="[UNK]",
+            pad_token="[PAD]",
+            cls_token="[CLS]",
+            sep_token="[SEP]",
+            mask_token="[MASK]",
+            model_max_length=self.model_max_length,
+        )
+
+
+def _save_atomically(tokenizer: PreTrainedTokenizerBase, target: Path) -> None:
+    """Save into a temporary sibling directory, then rename: a crash never leaves a half-written cache."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        tokenizer.save_pretrained(str(tmp))
+        os.replace(tmp, target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (target / "tokenizer.json").is_file():  # another process may have won the race
+            raise

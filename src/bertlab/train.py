@@ -1,0 +1,109 @@
+"""The composition root: build every part in data-flow order, fit, test, and return the monitored metric.
+
+    bertlab-train experiment=mlm_shakespeare trainer.precision=bf16-mixed
+    python -m bertlab.train -m experiment=cola seed=1,2,3
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import hydra
+import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, RichProgressBar
+from lightning.pytorch.loggers import Logger
+from omegaconf import DictConfig, OmegaConf
+
+from bertlab import loggers as bertlab_loggers
+from bertlab.config import config_dir, register_schemas
+from bertlab.models.encoder import ConfigKeyError, position_limit
+
+log = logging.getLogger(__name__)
+register_schemas()
+
+
+def check_launch(cfg: DictConfig) -> None:
+    """Lightning's ddp strategy re-runs the command line in child processes; under ``-m`` that re-sweeps."""
+    strategy = str(cfg.trainer.get("strategy", "auto"))
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN and strategy == "ddp":
+        raise ConfigKeyError(
+            "trainer.strategy=ddp cannot run inside a Hydra multirun (-m): it relaunches the whole command in "
+            "child processes, which would start the sweep again. Use trainer=ddp_spawn for sweeps on one "
+            "machine, or the SLURM launcher (hydra/launcher=submitit_slurm) on a cluster."
+        )
+
+
+def build_callbacks(cfg: DictConfig, loggers: list[Logger]) -> list[Callback]:
+    callbacks = [instantiate(c) for c in (cfg.callbacks or {}).values() if c is not None]
+    if not loggers:
+        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    if cfg.trainer.get("enable_progress_bar", True) and sys.stdout.isatty():
+        callbacks.append(RichProgressBar())
+    return callbacks
+
+
+def build_loggers(cfg: DictConfig) -> list[Logger]:
+    return [instantiate(c) for c in (cfg.logger or {}).values() if c is not None]
+
+
+def build(cfg: DictConfig):
+    """Tokenizer → datamodule → encoder → objective, in the order data flows through them."""
+    # Called rather than passed to instantiate: Hydra would turn dataclass arguments back into configs.
+    datamodule = instantiate(cfg.data, _partial_=True)(
+        tokenizer=instantiate(cfg.tokenizer), collator=instantiate(cfg.objective.collator)
+    )
+    tokenizer = datamodule.tokenizer
+    encoder = instantiate(cfg.model).build(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
+    if datamodule.max_length > position_limit(encoder):
+        raise ConfigKeyError(
+            f"data.block_size / max_length={datamodule.max_length} exceeds the model's position limit "
+            f"model.max_position_embeddings={position_limit(encoder)}"
+        )
+    module = instantiate(
+        cfg.objective.module,
+        encoder=encoder,
+        optimizer=instantiate(cfg.optimizer),
+        scheduler=instantiate(cfg.scheduler) if cfg.scheduler else None,
+    )
+    if cfg.compile:
+        module.encoder.compile()  # in place: state_dict keys keep their names
+    return datamodule, module
+
+
+def train(cfg: DictConfig) -> float | None:
+    """Fit (and test) one run; return ``objective.monitor`` for sweepers."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    check_launch(cfg)
+    L.seed_everything(cfg.seed, workers=True)
+    datamodule, module = build(cfg)
+    loggers = build_loggers(cfg)
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=build_callbacks(cfg, loggers), logger=loggers or False)
+    for logger in loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    try:
+        if trainer.is_global_zero:
+            datamodule.tokenizer.save_pretrained(str(Path(cfg.paths.output_dir) / "tokenizer"))
+        if cfg.train:
+            trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+        metric = trainer.callback_metrics.get(cfg.objective.monitor)
+        if cfg.test:
+            best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+            trainer.test(module, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
+    finally:
+        bertlab_loggers.finish(loggers)
+    return None if metric is None else float(metric)
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    return train(cfg)
+
+
+if __name__ == "__main__":
+    main()
