@@ -70,6 +70,7 @@ def build(cfg: DictConfig):
         encoder=encoder,
         optimizer=instantiate(cfg.optimizer),
         scheduler=instantiate(cfg.scheduler) if cfg.scheduler else None,
+        **datamodule.module_kwargs(),
     )
     if cfg.compile:
         module.encoder.compile()  # in place: state_dict keys keep their names

@@ -28,6 +28,10 @@ class KeyedDataModule(L.LightningDataModule):
         self.datasets: dict[str, Dataset] = {}
         self.collate: Callable | None = None
 
+    def module_kwargs(self) -> dict:
+        """Constructor arguments the objective needs from the data (e.g. ``num_labels``); none by default."""
+        return {}
+
     def _loader(self, split: str, train: bool) -> DataLoader:
         dataset = self.datasets[split]
         sampler = KeyedSampler(
