@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])['\"\]]?\s+")
+# Sentence-final punctuation not preceded by a capital: "HAMLET." and "SCENE I." open a sentence, not end one.
+_SENTENCE_END = re.compile(r"(?<=[^A-Z\s][.!?])['\"\]]?\s+")
 SPLITS = ("train", "val", "test")
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import tempfile
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,3 +94,61 @@ def write_verified(payload: bytes, remote: RemoteFile, target: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@dataclass(frozen=True)
+class RemoteArchive:
+    """An official zip archive whose members bertlab extracts (e.g. CoLA's ``cola_public_1.1.zip``)."""
+
+    url: str
+    sha256: str
+
+
+def resolve_zip_members(
+    archive: RemoteArchive, members: dict[str, RemoteFile], data_dir: str | Path, download: bool = True
+) -> dict[str, Path]:
+    """Local paths of ``members`` (archive member name → local file), extracting missing ones from ``archive``.
+
+    Present files are used as they are. Missing ones are taken from one download of the archive, whose
+    sha256 is checked, and each extracted member is checked against its own sha256 before it is renamed
+    into place; nothing is written when a check fails.
+    """
+    present = {m: next((c for c in r.candidates(data_dir) if c.is_file()), None) for m, r in members.items()}
+    found = {m: path for m, path in present.items() if path is not None}
+    missing = [m for m in members if m not in found]
+    if not missing:
+        return found
+    targets = {m: members[m].candidates(data_dir)[0] for m in missing}
+    if not download:
+        raise DataFileError(
+            f"{', '.join(str(t) for t in targets.values())} not found. Download {archive.url}, unzip it and place "
+            f"the files there, or set {DATA_DIR_ENV} / paths.data_dir to the directory holding them."
+        )
+    payload = _fetch_archive(archive, targets)
+    with zipfile.ZipFile(io.BytesIO(payload)) as zipped:
+        for member in missing:
+            try:
+                content = zipped.read(member)
+            except KeyError as err:
+                raise DataFileError(f"{archive.url} has no member {member!r}") from err
+            write_verified(content, members[member], targets[member])
+            found[member] = targets[member]
+    return found
+
+
+def _fetch_archive(archive: RemoteArchive, targets: dict[str, Path]) -> bytes:
+    expected = ", ".join(str(t) for t in targets.values())
+    try:
+        with urllib.request.urlopen(archive.url, timeout=30) as response:
+            payload = response.read()
+    except OSError as err:
+        raise DataFileError(
+            f"{expected} not found and downloading {archive.url} failed ({err}). Unzip the archive there or set "
+            f"{DATA_DIR_ENV} / paths.data_dir to a directory that holds the files."
+        ) from err
+    digest = sha256_bytes(payload)
+    if digest != archive.sha256:
+        raise DataFileError(
+            f"checksum mismatch for {archive.url}: sha256 {digest}, expected {archive.sha256}; nothing was extracted."
+        )
+    return payload

@@ -1,0 +1,89 @@
+"""Every config composes and instantiates; schemas catch typos; schemas match their targets."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from pathlib import Path
+
+import pytest
+from hydra.errors import ConfigCompositionException
+from hydra.utils import get_class, get_method, instantiate
+
+from bertlab import config as schemas
+from bertlab.config import config_dir
+
+CONF = Path(config_dir())
+GROUPS = ["tokenizer", "data", "model", "objective", "optimizer", "scheduler", "trainer", "callbacks", "logger"]
+OPTIONS = [(g, p.stem) for g in GROUPS for p in sorted((CONF / g).glob("*.yaml"))]
+NEEDS_HARDWARE = {("trainer", "gpu")}
+
+
+def _instantiate_group(group: str, node):
+    if node is None:
+        return None
+    if group == "data":
+        return instantiate(node, _partial_=True)
+    if group == "objective":
+        get_class(node.module._target_)
+        return instantiate(node.collator)
+    if group in ("callbacks", "logger"):
+        return {name: instantiate(sub) for name, sub in node.items()}
+    return instantiate(node)
+
+
+@pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
+def test_every_group_option_composes_and_instantiates(compose, group, option):
+    cfg = compose(f"{group}={option}")
+    if (group, option) in NEEDS_HARDWARE:
+        return
+    built = _instantiate_group(group, cfg[group])
+    if group == "model":
+        encoder = built.build(vocab_size=30522, pad_token_id=0)
+        assert encoder.config.vocab_size == 30522
+
+
+@pytest.mark.parametrize("experiment", sorted(p.stem for p in (CONF / "experiment").glob("*.yaml")))
+def test_experiment_files_start_with_the_global_package_line(experiment):
+    first = (CONF / "experiment" / f"{experiment}.yaml").read_text().splitlines()[0]
+    assert first == "# @package _global_"
+
+
+def test_unknown_key_in_an_experiment_fails_at_compose_time_naming_it(compose, tmp_path):
+    (tmp_path / "experiment").mkdir()
+    (tmp_path / "experiment" / "typo.yaml").write_text("# @package _global_\ndata:\n  blok_size: 32\n")
+    with pytest.raises(ConfigCompositionException) as err:
+        compose(f"hydra.searchpath=[file://{tmp_path}]", "experiment=typo")
+    assert "blok_size" in str(err.value.__cause__ or err.value)
+
+
+def test_unknown_run_level_key_fails(compose, tmp_path):
+    (tmp_path / "experiment").mkdir()
+    (tmp_path / "experiment" / "typo.yaml").write_text("# @package _global_\nseeed: 3\n")
+    with pytest.raises(ConfigCompositionException) as err:
+        compose(f"hydra.searchpath=[file://{tmp_path}]", "experiment=typo")
+    assert "seeed" in str(err.value.__cause__ or err.value)
+
+
+def _targeted_schemas():
+    for _, schema in inspect.getmembers(schemas, dataclasses.is_dataclass):
+        fields = {f.name: f for f in dataclasses.fields(schema)}
+        target = fields.get("_target_")
+        if target is not None and target.default not in (dataclasses.MISSING, "???"):
+            yield schema
+
+
+@pytest.mark.parametrize("schema", list(_targeted_schemas()), ids=lambda s: s.__name__)
+def test_schema_fields_match_the_target_signature(schema):
+    default = {f.name: f.default for f in dataclasses.fields(schema)}["_target_"]
+    try:
+        target = get_class(default)
+    except Exception:
+        target = get_method(default)
+    params = inspect.signature(target).parameters
+    accepted = {n for n, p in params.items() if p.kind is not p.VAR_KEYWORD} - {"self"}
+    declared = {f.name for f in dataclasses.fields(schema)} - {"_target_", "_partial_"}
+    assert declared <= accepted, f"{schema.__name__} declares keys {declared - accepted} its target lacks"
+    injected = {"tokenizer", "collator", "encoder", "optimizer", "scheduler"}
+    missing = {n for n, p in params.items() if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD}
+    assert missing - declared - injected - {"self"} == set()
