@@ -44,6 +44,7 @@ class TrainSchema:
     trainer: Any = None
     callbacks: Any = None
     logger: Any = None
+    inspect: Any = None  # only set by conf/inspect.yaml (bertlab-inspect)
 
 
 @dataclass
@@ -62,7 +63,8 @@ class ShakespeareDataSchema:
     seed: int = "${seed}"  # type: ignore[assignment]
     masking: str = "dynamic"
     dupe_factor: int = 10
-    format: str = "stream"
+    format: str | None = None  # stream | segment_pair | sentence_pair | full_sentences | doc_sentences
+    short_seq_prob: float = 0.1
     cache_dir: str | None = "${paths.cache_dir}"
     download: bool = True
 
@@ -92,9 +94,141 @@ class MLMObjectiveSchema:
     collator: MLMCollatorSchema = field(default_factory=MLMCollatorSchema)
 
 
+@dataclass
+class RTDModuleSchema:
+    _target_: str = "bertlab.objectives.replaced_token_detection.ReplacedTokenDetection"
+    generator_ratio: float = 0.25
+    disc_weight: float = 50.0
+    seed: int = "${seed}"  # type: ignore[assignment]
+
+
+@dataclass
+class RTDObjectiveSchema:
+    name: str = "rtd"
+    monitor: str = "val/loss"
+    monitor_mode: str = "min"
+    module: RTDModuleSchema = field(default_factory=RTDModuleSchema)
+    collator: MLMCollatorSchema = field(default_factory=MLMCollatorSchema)
+
+
+@dataclass
+class CLMCollatorSchema:
+    _target_: str = "bertlab.data.collators.CLMCollator"
+    _partial_: bool = True
+    pad_to_multiple_of: int | None = None
+
+
+@dataclass
+class CLMObjectiveSchema:
+    name: str = "clm"
+    monitor: str = "val/loss"
+    monitor_mode: str = "min"
+    module: TargetSchema = field(default_factory=TargetSchema)
+    collator: CLMCollatorSchema = field(default_factory=CLMCollatorSchema)
+
+
+@dataclass
+class PairCollatorSchema(MLMCollatorSchema):
+    _target_: str = "bertlab.data.pair_collator.PairMLMCollator"
+    pairing: str = "nsp"
+
+
+@dataclass
+class SentencePairObjectiveSchema:
+    name: str = "nsp"
+    monitor: str = "val/loss"
+    monitor_mode: str = "min"
+    module: TargetSchema = field(default_factory=TargetSchema)
+    collator: PairCollatorSchema = field(default_factory=PairCollatorSchema)
+
+
+@dataclass
+class CoLADataSchema:
+    _target_: str = "bertlab.data.cola.CoLADataModule"
+    data_dir: str = "${paths.data_dir}"
+    max_length: int = 128
+    batch_size: int = 32
+    eval_batch_size: int | None = None
+    num_workers: int = 0
+    seed: int = "${seed}"  # type: ignore[assignment]
+    bucket_batches: int = 50
+    download: bool = True
+
+
+@dataclass
+class SequenceClassificationModuleSchema:
+    _target_: str = "bertlab.objectives.sequence_classification.SequenceClassification"
+    num_labels: int | None = None
+    classifier_dropout: float | None = None
+
+
+@dataclass
+class ClassificationCollatorSchema:
+    _target_: str = "bertlab.data.classification.ClassificationCollator"
+    _partial_: bool = True
+    pad_to_multiple_of: int | None = None
+
+
+@dataclass
+class SequenceClassificationObjectiveSchema:
+    name: str = "sequence_classification"
+    monitor: str = "val/mcc"
+    monitor_mode: str = "max"
+    module: SequenceClassificationModuleSchema = field(default_factory=SequenceClassificationModuleSchema)
+    collator: ClassificationCollatorSchema = field(default_factory=ClassificationCollatorSchema)
+
+
+@dataclass
+class SQuADv2DataSchema:
+    _target_: str = "bertlab.data.squad_datamodule.SQuADv2DataModule"
+    data_dir: str = "${paths.data_dir}"
+    split: str = "official"
+    max_seq_length: int = 384
+    doc_stride: int = 128
+    max_query_length: int = 64
+    batch_size: int = 32
+    eval_batch_size: int | None = None
+    num_workers: int = 0
+    seed: int = "${seed}"  # type: ignore[assignment]
+    max_bad_answer_fraction: float = 0.01
+    bucket_batches: int = 50
+    download: bool = True
+
+
+@dataclass
+class ExtractiveQAModuleSchema:
+    _target_: str = "bertlab.objectives.extractive_qa.ExtractiveQuestionAnswering"
+    n_best: int = 20
+    max_answer_length: int = 30
+    null_threshold: float = 0.0
+
+
+@dataclass
+class SpanCollatorSchema:
+    _target_: str = "bertlab.data.squad_features.SpanCollator"
+    _partial_: bool = True
+    pad_to_multiple_of: int | None = None
+
+
+@dataclass
+class ExtractiveQAObjectiveSchema:
+    name: str = "extractive_qa"
+    monitor: str = "val/f1"
+    monitor_mode: str = "max"
+    module: ExtractiveQAModuleSchema = field(default_factory=ExtractiveQAModuleSchema)
+    collator: SpanCollatorSchema = field(default_factory=SpanCollatorSchema)
+
+
 def register_schemas() -> None:
     """Idempotent; called before any compose (the CLI entry points and the tests)."""
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainSchema)
     cs.store(group="data", name="shakespeare_schema", node=ShakespeareDataSchema)
+    cs.store(group="data", name="cola_schema", node=CoLADataSchema)
+    cs.store(group="objective", name="sequence_classification_schema", node=SequenceClassificationObjectiveSchema)
     cs.store(group="objective", name="mlm_schema", node=MLMObjectiveSchema)
+    cs.store(group="data", name="squad_v2_schema", node=SQuADv2DataSchema)
+    cs.store(group="objective", name="extractive_qa_schema", node=ExtractiveQAObjectiveSchema)
+    cs.store(group="objective", name="rtd_schema", node=RTDObjectiveSchema)
+    cs.store(group="objective", name="clm_schema", node=CLMObjectiveSchema)
+    cs.store(group="objective", name="sentence_pair_schema", node=SentencePairObjectiveSchema)

@@ -16,10 +16,15 @@ from pathlib import Path
 
 from bertlab.data import files
 from bertlab.data.base import KeyedDataModule
-from bertlab.data.corpus import SPLITS, Document, TokenizedCorpus, paragraphs_to_sentences, split_corpus
-from bertlab.data.corpus import tokenizer_fingerprint
-from bertlab.data.datasets import BlockDataset
-from bertlab.data.packing import document_stream, pack_stream
+from bertlab.data.corpus import (
+    SPLITS,
+    Document,
+    TokenizedCorpus,
+    paragraphs_to_sentences,
+    split_corpus,
+    tokenizer_fingerprint,
+)
+from bertlab.data.formats import FORMATS, SCALED_FORMATS, build_dataset, resolve_format, scaled_batch_size
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +71,12 @@ PARSERS: dict[str, Callable[[str], list[list[str]]]] = {"t8": parse_t8, "tiny": 
 
 
 class ShakespeareDataModule(KeyedDataModule):
-    """Document-aware Shakespeare corpus packed into ``block_size`` blocks for language modelling.
+    """Document-aware Shakespeare corpus in one of the input formats of :mod:`bertlab.data.formats`.
 
     ``tokenizer`` is a spec from ``conf/tokenizer`` (built here, because a trained vocabulary needs the
-    training text) and ``collator`` the objective's collator factory, called with the built tokenizer.
+    training text) and ``collator`` the objective's collator factory, called with the built tokenizer. A
+    collator with a ``pairing`` attribute (NSP/SOP) asks for sentence pairs; ``format=None`` then means
+    ``segment_pair``, otherwise ``stream``.
     """
 
     def __init__(
@@ -89,7 +96,8 @@ class ShakespeareDataModule(KeyedDataModule):
         seed: int = 0,
         masking: str = "dynamic",
         dupe_factor: int = 10,
-        format: str = "stream",
+        format: str | None = None,
+        short_seq_prob: float = 0.1,
         cache_dir: str | None = None,
         download: bool = True,
     ) -> None:
@@ -98,8 +106,12 @@ class ShakespeareDataModule(KeyedDataModule):
             raise ValueError(f"data.source={source!r}: expected one of {sorted(SOURCES)}")
         if masking not in ("dynamic", "static"):
             raise ValueError(f"data.masking={masking!r}: expected 'dynamic' or 'static'")
-        if format != "stream":
-            raise ValueError(f"data.format={format!r}: expected 'stream'")
+        if format is not None and format not in FORMATS:
+            raise ValueError(f"data.format={format!r}: expected one of {FORMATS} or null")
+        if not 0.0 <= short_seq_prob <= 1.0:
+            raise ValueError(f"data.short_seq_prob={short_seq_prob}: expected a probability")
+        self.format, self.short_seq_prob = format, short_seq_prob
+        self.requested_batch_size = batch_size  # sentence_pair / doc_sentences scale it in setup
         self.tokenizer_spec, self.collator_factory = tokenizer, collator
         self.data_dir, self.source, self.download = data_dir, source, download
         self.max_length = self.block_size = block_size
@@ -156,17 +168,36 @@ class ShakespeareDataModule(KeyedDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.collate is None:
             self.collate = self.collator_factory(tokenizer=self.tokenizer)
+        pairing = getattr(self.collate, "pairing", None)
+        fmt = resolve_format(self.format, pairing)
         for split in SPLITS:
-            if split in self.datasets:
-                continue
-            self.corpora[split] = corpus = self._corpus(split)
-            tok = self.tokenizer
-            blocks = pack_stream(
-                document_stream(corpus, tok.sep_token_id), self.block_size, tok.cls_token_id, tok.sep_token_id
+            if split not in self.datasets:
+                self.datasets[split] = self._dataset(split, fmt, pairing)
+        if fmt in SCALED_FORMATS:  # RoBERTa §4.2: larger batches of short inputs keep tokens per batch
+            mean_length = self.datasets["train"].mean_length()
+            self.batch_size = scaled_batch_size(self.requested_batch_size, self.block_size, mean_length)
+            log.info("data.format=%s: mean length %.1f, batch size %d", fmt, mean_length, self.batch_size)
+
+    def _dataset(self, split: str, fmt: str, pairing: str | None):
+        self.corpora[split] = corpus = self._corpus(split)
+        tok = self.tokenizer
+        try:
+            dataset = build_dataset(
+                fmt, corpus, self.block_size, tok.cls_token_id, tok.sep_token_id, pairing=pairing,
+                seed=self.seed, short_seq_prob=self.short_seq_prob,
+                dupe_factor=self.dupe_factor if split == "train" else None,
+            )  # fmt: skip
+        except ValueError as err:
+            raise ValueError(f"{self.path} ({split} split): {err}") from err
+        skipped = getattr(dataset, "skipped_documents", 0)
+        if skipped:
+            log.warning(
+                "%s (%s split): %d of %d documents have fewer than two sentences and form no pair",
+                self.path, split, skipped, corpus.num_documents,
+            )  # fmt: skip
+        if len(dataset) == 0:
+            raise ValueError(
+                f"{self.path}: the {split} split ({corpus.num_tokens} tokens) gives no data.format={fmt} "
+                f"sample of data.block_size={self.block_size}"
             )
-            if len(blocks) == 0:
-                raise ValueError(
-                    f"{self.path}: the {split} split has {corpus.num_tokens} tokens, fewer than one block of "
-                    f"data.block_size={self.block_size}"
-                )
-            self.datasets[split] = BlockDataset(blocks, self.dupe_factor if split == "train" else None)
+        return dataset

@@ -1,0 +1,67 @@
+"""Helpers for the benchmark scripts: compose a run, time training steps, summarise repeats."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import lightning as L
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+from bertlab.config import config_dir, register_schemas
+
+
+def compose_run(overrides: list[str]) -> DictConfig:
+    """Compose ``conf/train.yaml`` like ``bertlab-train`` would, with outputs in a temporary directory."""
+    register_schemas()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = tempfile.mkdtemp(prefix="bertlab-bench-")
+        cfg.hydra.job.num = 0
+    HydraConfig.instance().set_config(cfg)
+    return cfg
+
+
+class StepTimer(L.Callback):
+    """Wall time of training steps after ``warmup`` steps (optimizer step included, data loading excluded
+    only for the first batch)."""
+
+    def __init__(self, warmup: int) -> None:
+        self.warmup = warmup
+        self.start: float | None = None
+        self.timed_steps = 0
+        self.elapsed = 0.0
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.warmup:
+            self.start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if self.start is not None:
+            self.timed_steps += 1
+            self.elapsed = time.perf_counter() - self.start
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def machine_line() -> str:
+    import os
+    import platform
+
+    import torch
+
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    bf16 = "avx512_bf16" in flags
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"threads {torch.get_num_threads()}, avx512_bf16={'yes' if bf16 else 'no'}"
+    )

@@ -1,0 +1,158 @@
+"""Extractive question answering on SQuAD (Devlin et al. 2019, BERT §4.2–4.3; source chapter Codes 10–12).
+
+A span head (``qa_outputs``: H → 2) gives start and end logits per token; the loss is the mean of the start
+and end cross-entropies (``BertForQuestionAnswering``). Evaluation collects the logits of every window once
+(keyed by window index, gathered over DDP ranks), decodes each example over all of its windows
+(:mod:`bertlab.evaluation.span_decoding`) and scores with the official v2.0 semantics
+(:mod:`bertlab.evaluation.squad_v2`), at ``null_threshold`` and at the best threshold. It writes
+``predictions.json``, ``nbest_predictions.json`` and ``null_odds.json`` to ``<output_dir>/predictions/<stage>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torchmetrics import MeanMetric
+
+from bertlab.evaluation import span_decoding, squad_v2
+from bertlab.models.heads import SpanHead
+from bertlab.objectives.base import Objective
+
+log = logging.getLogger(__name__)
+PREDICTION_FILES = ("predictions.json", "nbest_predictions.json", "null_odds.json")
+
+
+def span_loss(
+    start_logits: torch.Tensor, end_logits: torch.Tensor, start_positions: torch.Tensor, end_positions: torch.Tensor
+) -> torch.Tensor:
+    """Mean of the start and end cross-entropies; logits (B, T), positions (B,) token indices."""
+    start = nn.functional.cross_entropy(start_logits, start_positions)
+    end = nn.functional.cross_entropy(end_logits, end_positions)
+    return (start + end) / 2
+
+
+def write_json_atomically(payload: object, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, indent=2, ensure_ascii=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def complete_examples(examples: list, windows: list, collected: dict) -> tuple[dict[str, str], dict[int, object]]:
+    """Contexts of the examples whose windows were all collected, and those windows as ``WindowLogits``.
+
+    Examples with missing windows (``limit_val_batches``) are left out with a warning, never half-decoded.
+    """
+    missing = {windows[i].example_index for i in range(len(windows)) if i not in collected}
+    if missing:
+        log.warning("evaluating %d of %d examples: the others were not fully seen", len(examples) - len(missing), len(examples))
+    contexts = {e.id: e.context for k, e in enumerate(examples) if k not in missing}
+    logits = {
+        i: span_decoding.WindowLogits(examples[w.example_index].id, *collected[i], w.offsets)
+        for i, w in enumerate(windows)
+        if w.example_index not in missing
+    }
+    return contexts, logits
+
+
+class ExtractiveQuestionAnswering(Objective):
+    """Encoder + span head. Logs ``train/loss``, ``val/loss`` and the v2.0 metrics as ``val/<name>``."""
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        optimizer: Callable,
+        scheduler: Callable | None = None,
+        n_best: int = 20,
+        max_answer_length: int = 30,
+        null_threshold: float = 0.0,
+    ) -> None:
+        super().__init__(optimizer, scheduler)
+        self.encoder = encoder
+        self.head = SpanHead.for_config(encoder.config)
+        self.n_best, self.max_answer_length, self.null_threshold = n_best, max_answer_length, null_threshold
+        self.eval_loss = MeanMetric()
+        self.collected: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Start and end logits (B, T) in float32; padding positions get the lowest value."""
+        start, end = self.head(self.encode(batch))  # (B, T) each
+        padding = batch["attention_mask"] == 0  # (B, T)
+        low = torch.finfo(torch.float32).min
+        return start.float().masked_fill(padding, low), end.float().masked_fill(padding, low)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = span_loss(*self(batch), batch["start_positions"], batch["end_positions"])
+        self.log("train/loss", loss, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._collect(batch)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._collect(batch)
+
+    def _collect(self, batch: dict[str, torch.Tensor]) -> None:
+        start, end = self(batch)
+        loss = span_loss(start, end, batch["start_positions"], batch["end_positions"])
+        self.eval_loss.update(loss.detach(), weight=len(start))
+        lengths = batch["attention_mask"].sum(-1).tolist()
+        for row, index in enumerate(batch["window_index"].tolist()):
+            n = lengths[row]
+            self.collected[index] = (start[row, :n].cpu().numpy(), end[row, :n].cpu().numpy())
+
+    def _gathered(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Every rank's windows; the keyed sampler gives each window to exactly one rank."""
+        if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+            return self.collected
+        parts: list[dict] = [{} for _ in range(dist.get_world_size())]
+        dist.all_gather_object(parts, self.collected)
+        merged: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for part in parts:
+            duplicated = merged.keys() & part.keys()
+            if duplicated:
+                raise RuntimeError(f"windows {sorted(duplicated)[:5]} were evaluated on more than one rank")
+            merged.update(part)
+        return merged
+
+    def on_validation_epoch_end(self) -> None:
+        self._finish("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._finish("test")
+
+    def _finish(self, stage: str) -> None:
+        examples, windows = self.trainer.datamodule.evaluation_set(stage)
+        contexts, logits = complete_examples(examples, windows, self._gathered())
+        self.collected = {}
+        self.log(f"{stage}/loss", self.eval_loss.compute(), sync_dist=True)
+        self.eval_loss.reset()
+        if not contexts:
+            return
+        predictions = span_decoding.decode(logits, contexts, self.n_best, self.max_answer_length, self.null_threshold)
+        golds = {e.id: [a.text for a in e.answers] for e in examples if e.id in contexts}
+        metrics = squad_v2.evaluate(golds, predictions.best_non_null, predictions.null_odds, self.null_threshold)
+        for name, value in metrics.items():
+            self.log(f"{stage}/{name}", float(value), sync_dist=True, prog_bar=name == "f1")
+        if self.trainer.is_global_zero:
+            self._write(stage, predictions)
+
+    def _write(self, stage: str, predictions: span_decoding.Predictions) -> None:
+        directory = Path(self.trainer.default_root_dir) / "predictions" / stage
+        contents = (predictions.answers, predictions.nbest, predictions.null_odds)
+        for name, payload in zip(PREDICTION_FILES, contents, strict=True):
+            write_json_atomically(payload, directory / name)

@@ -1,0 +1,97 @@
+"""Sentence-pair pretraining: MLM + next sentence prediction (Devlin et al. 2019, "BERT", §3.1 Task #2) or
+sentence order prediction (Lan et al. 2020, "ALBERT", §4.3); source chapter Blocks 5-6 and 15.
+
+Both use one pair head (pooled ``[CLS]`` → 2 logits, :class:`bertlab.models.heads.PairHead`); they differ
+only in how the data pairs are built (:mod:`bertlab.data.pairs`, chosen by ``objective.collator.pairing``).
+The loss is the MLM loss plus the pair cross-entropy, as ``BertForPreTraining`` computes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torchmetrics import MeanMetric
+
+from bertlab.models.heads import MaskedLMHead, PairHead
+from bertlab.objectives.base import Objective
+from bertlab.objectives.masked_lm import masked_lm_loss
+
+
+def pair_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of (B, 2) pair logits against (B,) labels (1 = next / in order)."""
+    return nn.functional.cross_entropy(logits.float(), labels)
+
+
+class SentencePairPretraining(Objective):
+    """Encoder + tied MLM head + pair head. Loss = MLM loss + pair loss.
+
+    Logs ``train/loss``, ``train/mlm_loss``, ``train/pair_loss`` and, per evaluation epoch, ``val/loss``
+    (= ``val/mlm_loss`` + ``val/pair_loss``), ``val/perplexity`` (MLM), ``val/mlm_accuracy``,
+    ``val/pair_accuracy``.
+    """
+
+    def __init__(self, encoder: nn.Module, optimizer: Callable, scheduler: Callable | None = None) -> None:
+        super().__init__(optimizer, scheduler)
+        self.encoder = encoder
+        self.head = MaskedLMHead.for_config(encoder.config)  # cls.predictions
+        self.pair_head = PairHead.for_config(encoder.config)  # bert.pooler + cls.seq_relationship
+        self.eval_mlm_loss, self.eval_mlm_accuracy = MeanMetric(), MeanMetric()
+        self.eval_pair_loss, self.eval_pair_accuracy = MeanMetric(), MeanMetric()
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        hidden = self.encode(batch)  # (B, T, H)
+        decoder = self.encoder.get_input_embeddings().weight
+        mlm, mlm_logits, mlm_targets = masked_lm_loss(hidden, batch["labels"], self.head, decoder)
+        pair_logits = self.pair_head(hidden)  # (B, 2)
+        pair = pair_loss(pair_logits, batch["next_sentence_label"])
+        return {
+            "loss": mlm + pair,
+            "mlm_loss": mlm,
+            "pair_loss": pair,
+            "mlm_logits": mlm_logits,
+            "mlm_targets": mlm_targets,
+            "pair_logits": pair_logits,
+        }
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        out = self(batch)
+        self.log("train/loss", out["loss"], prog_bar=True)
+        self.log("train/mlm_loss", out["mlm_loss"])
+        self.log("train/pair_loss", out["pair_loss"])
+        return out["loss"]
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch)
+
+    def _evaluate(self, batch: dict[str, torch.Tensor]) -> None:
+        out = self(batch)
+        tokens, rows = out["mlm_targets"].numel(), batch["next_sentence_label"].numel()
+        # weighted: exact corpus means over batches and ranks
+        self.eval_mlm_loss.update(out["mlm_loss"].detach(), weight=tokens)
+        self.eval_mlm_accuracy.update((out["mlm_logits"].argmax(-1) == out["mlm_targets"]).float().mean(), tokens)
+        self.eval_pair_loss.update(out["pair_loss"].detach(), weight=rows)
+        correct = out["pair_logits"].argmax(-1) == batch["next_sentence_label"]
+        self.eval_pair_accuracy.update(correct.float().mean(), weight=rows)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def _log_epoch(self, stage: str) -> None:
+        metrics = (self.eval_mlm_loss, self.eval_mlm_accuracy, self.eval_pair_loss, self.eval_pair_accuracy)
+        mlm, mlm_accuracy, pair, pair_accuracy = (m.compute() for m in metrics)  # synchronised over ranks
+        self.log(f"{stage}/loss", mlm + pair, prog_bar=True)
+        self.log(f"{stage}/mlm_loss", mlm)
+        self.log(f"{stage}/pair_loss", pair)
+        self.log(f"{stage}/perplexity", torch.exp(mlm))
+        self.log(f"{stage}/mlm_accuracy", mlm_accuracy)
+        self.log(f"{stage}/pair_accuracy", pair_accuracy)
+        for metric in metrics:
+            metric.reset()

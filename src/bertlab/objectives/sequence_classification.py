@@ -1,0 +1,136 @@
+"""Sequence classification (Devlin et al. 2019, "BERT", §4.1; source chapter §4.2.10, Codes 3–9).
+
+The encoder's [CLS] state goes through BERT's pooler (dense → tanh), dropout and a linear layer; the loss is
+cross-entropy. Metrics: Matthews correlation (GLUE's CoLA metric), accuracy and the confusion matrix, which is
+logged as text, saved as PNG under ``<output_dir>/confusion/`` and sent to W&B when a W&B logger is attached.
+
+Export to ``BertForSequenceClassification`` is a rename (:data:`HF_KEY_PREFIXES`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import torch
+from lightning.pytorch.loggers import WandbLogger
+from torch import nn
+from torchmetrics import MeanMetric, MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassMatthewsCorrCoef
+
+from bertlab.evaluation.confusion import format_confusion, save_confusion_png, wandb_confusion_plot
+from bertlab.models.encoder import ConfigKeyError
+from bertlab.models.heads import SequenceClassificationHead
+from bertlab.objectives.base import Objective
+
+log = logging.getLogger(__name__)
+
+# Our state-dict prefixes → BertForSequenceClassification's (for model_type=bert).
+HF_KEY_PREFIXES = {"encoder.": "bert.", "head.pooler.": "bert.pooler.", "head.classifier.": "classifier."}
+
+
+def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of (B, C) logits against (B,) class indices, computed in float32."""
+    return nn.functional.cross_entropy(logits.float(), labels)
+
+
+def resolve_labels(id2label: Mapping[int, str] | None, num_labels: int | None) -> dict[int, str]:
+    """The label names the data provides, checked against an explicit ``objective.module.num_labels``."""
+    if id2label is None:
+        if num_labels is None:
+            raise ConfigKeyError("objective.module.num_labels is not set and the datamodule provides no labels")
+        return {i: f"LABEL_{i}" for i in range(num_labels)}
+    labels = {int(k): str(v) for k, v in id2label.items()}
+    if sorted(labels) != list(range(len(labels))):
+        raise ConfigKeyError(f"label ids {sorted(labels)} are not 0..{len(labels) - 1}")
+    if num_labels is not None and num_labels != len(labels):
+        raise ConfigKeyError(
+            f"objective.module.num_labels={num_labels} disagrees with the data, which has {len(labels)} labels "
+            f"({', '.join(f'{i}={n}' for i, n in labels.items())}); remove the override or fix the data"
+        )
+    return labels
+
+
+def classification_metrics(num_labels: int) -> MetricCollection:
+    return MetricCollection(
+        {
+            "mcc": MulticlassMatthewsCorrCoef(num_labels),
+            "accuracy": MulticlassAccuracy(num_labels, average="micro"),
+            "confusion": MulticlassConfusionMatrix(num_labels),
+        }
+    )
+
+
+class SequenceClassification(Objective):
+    """Encoder + pooler/classifier head. Logs ``train/loss``, ``{val,test}/{loss,mcc,accuracy}``.
+
+    ``id2label`` comes from the datamodule (``module_kwargs``); ``num_labels``, when set in the config, must
+    agree with it. ``classifier_dropout=None`` follows the encoder config, as HF does.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        optimizer: Callable,
+        scheduler: Callable | None = None,
+        id2label: Mapping[int, str] | None = None,
+        num_labels: int | None = None,
+        classifier_dropout: float | None = None,
+    ) -> None:
+        super().__init__(optimizer, scheduler)
+        self.id2label = resolve_labels(id2label, num_labels)
+        self.save_hyperparameters({"id2label": self.id2label, "classifier_dropout": classifier_dropout})
+        self.encoder = encoder
+        self.head = SequenceClassificationHead.for_config(encoder.config, len(self.id2label), classifier_dropout)
+        self.eval_loss = MeanMetric()
+        self.metrics = nn.ModuleDict({s: classification_metrics(len(self.id2label)) for s in ("val", "test")})
+        self.confusion: dict[str, torch.Tensor] = {}  # latest matrix per stage (rows true, columns predicted)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Batch → (B, num_labels) logits."""
+        return self.head(self.encode(batch))
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = classification_loss(self(batch), batch["labels"])
+        self.log("train/loss", loss, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    def _evaluate(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+        logits = self(batch)
+        labels = batch["labels"]
+        self.eval_loss.update(classification_loss(logits, labels).detach(), weight=labels.numel())
+        self.metrics[stage].update(logits.argmax(-1), labels)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def _log_epoch(self, stage: str) -> None:
+        results = self.metrics[stage].compute()  # synchronised over ranks by torchmetrics
+        self.log(f"{stage}/loss", self.eval_loss.compute(), prog_bar=True)
+        self.log(f"{stage}/mcc", results["mcc"], prog_bar=True)
+        self.log(f"{stage}/accuracy", results["accuracy"])
+        self.metrics[stage].reset()
+        self.eval_loss.reset()
+        self.confusion[stage] = matrix = results["confusion"].cpu()
+        if not self.trainer.sanity_checking and self.trainer.is_global_zero:
+            self._report_confusion(stage, matrix)
+
+    def _report_confusion(self, stage: str, matrix: torch.Tensor) -> None:
+        names = [self.id2label[i] for i in range(len(self.id2label))]
+        name = f"{stage}_epoch{self.current_epoch:03d}" if stage == "val" else stage
+        title = f"{stage} (epoch {self.current_epoch}, step {self.global_step})"
+        log.info("%s confusion matrix (rows true, columns predicted):\n%s", title, format_confusion(matrix, names))
+        save_confusion_png(matrix, names, Path(self.trainer.default_root_dir) / "confusion" / f"{name}.png", title)
+        for logger in self.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.experiment.log({f"{stage}/confusion_matrix": wandb_confusion_plot(matrix, names, title)})
