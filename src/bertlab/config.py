@@ -32,6 +32,7 @@ class TrainSchema:
     train: bool = True
     test: bool = True
     ckpt_path: str | None = None
+    resume: str = "auto"
     compile: bool = False
     export: bool = False
     paths: Any = None
@@ -225,7 +226,9 @@ def register_schemas() -> None:
     cs.store(name="train_schema", node=TrainSchema)
     cs.store(group="data", name="shakespeare_schema", node=ShakespeareDataSchema)
     cs.store(group="data", name="cola_schema", node=CoLADataSchema)
-    cs.store(group="objective", name="sequence_classification_schema", node=SequenceClassificationObjectiveSchema)
+    cs.store(
+        group="objective", name="sequence_classification_schema", node=SequenceClassificationObjectiveSchema
+    )
     cs.store(group="objective", name="mlm_schema", node=MLMObjectiveSchema)
     cs.store(group="data", name="squad_v2_schema", node=SQuADv2DataSchema)
     cs.store(group="objective", name="extractive_qa_schema", node=ExtractiveQAObjectiveSchema)

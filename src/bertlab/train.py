@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from bertlab import loggers as bertlab_loggers
 from bertlab.config import config_dir, register_schemas
 from bertlab.models.encoder import ConfigKeyError, position_limit
+from bertlab.resume import check_compatible, resolve_checkpoint
 
 log = logging.getLogger(__name__)
 register_schemas()
@@ -48,8 +49,17 @@ def build_callbacks(cfg: DictConfig, loggers: list[Logger]) -> list[Callback]:
     return callbacks
 
 
-def build_loggers(cfg: DictConfig) -> list[Logger]:
-    return [instantiate(c) for c in (cfg.logger or {}).values() if c is not None]
+def build_loggers(cfg: DictConfig, resume_from: Path | None = None) -> list[Logger]:
+    """Instantiate ``cfg.logger``; a resumed W&B logger continues the run recorded beside the checkpoint."""
+    loggers = []
+    for node in (cfg.logger or {}).values():
+        if node is None:
+            continue
+        extra = {}
+        if resume_from is not None and node.get("_target_") == "bertlab.loggers.wandb_logger":
+            extra["resume_dir"] = str(resume_from.parents[1])
+        loggers.append(instantiate(node, **extra))
+    return loggers
 
 
 def build(cfg: DictConfig):
@@ -83,7 +93,10 @@ def train(cfg: DictConfig) -> float | None:
     check_launch(cfg)
     L.seed_everything(cfg.seed, workers=True)
     datamodule, module = build(cfg)
-    loggers = build_loggers(cfg)
+    checkpoint = resolve_checkpoint(cfg.resume, cfg.ckpt_path, cfg.paths.output_dir)
+    if checkpoint is not None:
+        check_compatible(checkpoint, module)
+    loggers = build_loggers(cfg, checkpoint)
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=build_callbacks(cfg, loggers), logger=loggers or False)
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
@@ -91,7 +104,7 @@ def train(cfg: DictConfig) -> float | None:
         if trainer.is_global_zero:
             datamodule.tokenizer.save_pretrained(str(Path(cfg.paths.output_dir) / "tokenizer"))
         if cfg.train:
-            trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+            trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
         metric = trainer.callback_metrics.get(cfg.objective.monitor)
         if cfg.test:
             best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""

@@ -30,3 +30,34 @@ def test_missing_data_offline_names_path_and_url(compose, tmp_path):
         datamodule.prepare_data()
     assert str(tmp_path / "shakespeare" / "t8.shakespeare.txt") in str(err.value)
     assert "ocw.mit.edu" in str(err.value)
+
+
+def test_ddp_inside_a_multirun_is_refused_with_what_to_use_instead(compose):
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+    from omegaconf import open_dict
+
+    from bertlab.train import check_launch
+
+    cfg = compose("trainer=ddp")
+    with open_dict(cfg):
+        cfg.hydra.mode = RunMode.MULTIRUN
+    HydraConfig.instance().set_config(cfg)
+    with pytest.raises(ConfigKeyError, match="ddp_spawn"):
+        check_launch(cfg)
+
+
+def test_resume_modes(tmp_path):
+    from bertlab.resume import CheckpointError, resolve_checkpoint
+
+    assert resolve_checkpoint("auto", None, tmp_path) is None
+    assert resolve_checkpoint("never", None, tmp_path) is None
+    with pytest.raises(CheckpointError, match="resume=must"):
+        resolve_checkpoint("must", None, tmp_path)
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        resolve_checkpoint("auto", str(tmp_path / "missing.ckpt"), tmp_path)
+    corrupt = tmp_path / "checkpoints" / "last.ckpt"
+    corrupt.parent.mkdir()
+    corrupt.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=f"checkpoint {corrupt} is unreadable"):
+        resolve_checkpoint("auto", None, tmp_path)

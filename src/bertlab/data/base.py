@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import lightning as L
+import torch
 from torch.utils.data import DataLoader, Dataset
+from torchdata.stateful_dataloader import StatefulDataLoader
 
 from bertlab.data.sampling import KeyedSampler
 
@@ -15,6 +17,8 @@ class KeyedDataModule(L.LightningDataModule):
 
     Subclasses fill ``self.datasets[split]`` in ``setup`` and set ``self.collate``. Training batches are
     shuffled per (seed, epoch) and have equal size on every rank; evaluation batches cover each sample once.
+    The training loader is a ``StatefulDataLoader``: Lightning stores its position in checkpoints, so a run
+    interrupted mid-epoch resumes at the next batch (the sampler is fast-forwarded; no data is re-read).
     """
 
     max_length: int  # longest sequence the datamodule produces; checked against the model's position limit
@@ -37,7 +41,8 @@ class KeyedDataModule(L.LightningDataModule):
         sampler = KeyedSampler(
             len(dataset), shuffle=train, seed=self.seed, drop_uneven=train, fixed_epoch=None if train else 0
         )
-        return DataLoader(
+        loader_class = StatefulDataLoader if train else DataLoader
+        return loader_class(
             dataset,
             batch_size=self.batch_size if train else self.eval_batch_size,
             sampler=sampler,
@@ -45,6 +50,8 @@ class KeyedDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             drop_last=train,
+            # its own generator: creating an iterator must not draw from the global RNG (exact resume)
+            generator=torch.Generator().manual_seed(self.seed),
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -1,0 +1,32 @@
+"""Test-only Lightning callbacks, loaded into subprocess runs with ``+callbacks.probe._target_=...``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightning as L
+import torch
+
+
+class BatchProbe(L.Callback):
+    """Records, per rank, what each training step saw: sample identities, mask positions, loss, token count."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.records: list[dict] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        labels = batch["labels"]
+        original = torch.where(labels != -100, labels, batch["input_ids"])  # undo the corruption
+        self.records.append({
+            "step": trainer.global_step,
+            "loss": float(outputs["loss"]),
+            "tokens": int((labels != -100).sum()),
+            "samples": [hash(tuple(row.tolist())) for row in original],
+            "masked": [torch.nonzero(row != -100).flatten().tolist() for row in labels],
+        })
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / f"probe-rank{trainer.global_rank}.json").write_text(json.dumps(self.records))

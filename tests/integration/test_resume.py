@@ -1,0 +1,83 @@
+"""Exact resume: N steps straight == N/2 steps, SIGKILL, resume to N — identical fp32 parameters."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
+
+ROOT = Path(__file__).resolve().parents[2]
+STEPS = 8  # the fixture's train split is 6 batches: the run crosses an epoch boundary
+COMMON = [
+    "debug=smoke", *SMALL_SPLITS, "data.block_size=32", f"paths.data_dir={FIXTURE_DATA}",
+    "trainer.precision=32-true", "trainer.deterministic=true", "trainer.limit_train_batches=null",
+    "scheduler=none", "test=false", "logger=csv",
+    "+callbacks.model_checkpoint.every_n_train_steps=1", "callbacks.model_checkpoint.save_top_k=-1",
+    "callbacks.model_checkpoint.monitor=null",
+]
+
+
+def _command(run_dir: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "bertlab.train", *COMMON, f"hydra.run.dir={run_dir}", *extra]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def _parameters(run_dir: Path) -> dict[str, torch.Tensor]:
+    state = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
+    assert state["global_step"] == STEPS
+    return state["state_dict"]
+
+
+def _run_until_killed(command: list[str], env: dict, wait_for: Path, timeout: float = 240) -> None:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while not wait_for.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"run ended before it could be killed:\n{process.stderr.read()[-3000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("timed out waiting for the checkpoint")
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("workers", [0, 2])
+def test_killed_and_resumed_run_equals_straight_run(tmp_path, workers):
+    env, loader = _env(tmp_path), f"data.num_workers={workers}"
+    straight, killed, resumed = tmp_path / "straight", tmp_path / "killed", tmp_path / "resumed"
+    subprocess.run(_command(straight, loader, f"trainer.max_steps={STEPS}"), env=env, check=True, timeout=240,
+                   capture_output=True)
+    half = STEPS // 2
+    # the killed run is long, so the kill always lands mid-training; the step after `half` proves its file complete
+    _run_until_killed(_command(killed, loader, "trainer.max_steps=1000"), env,
+                      killed / "checkpoints" / f"epoch000-step{half + 1:06d}.ckpt")
+    checkpoint = killed / "checkpoints" / f"epoch000-step{half:06d}.ckpt"
+    subprocess.run(_command(resumed, loader, f"trainer.max_steps={STEPS}", f"ckpt_path={checkpoint}"),
+                   env=env, check=True, timeout=240, capture_output=True)
+    expected, actual = _parameters(straight), _parameters(resumed)
+    assert expected.keys() == actual.keys()
+    different = [k for k in expected if not torch.equal(expected[k], actual[k])]
+    assert different == []
+
+
+@pytest.mark.slow
+def test_resume_must_without_checkpoint_is_a_clear_error(tmp_path):
+    result = subprocess.run(_command(tmp_path / "fresh", "resume=must"), env=_env(tmp_path),
+                            capture_output=True, text=True, timeout=240)
+    assert result.returncode != 0
+    assert "resume=must" in result.stderr and "last.ckpt" in result.stderr
