@@ -35,12 +35,12 @@ def test_missing_data_offline_names_path_and_url(compose, tmp_path):
 def test_ddp_inside_a_multirun_is_refused_with_what_to_use_instead(compose):
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
-    from omegaconf import open_dict
+    from omegaconf import read_write
 
     from bertlab.train import check_launch
 
     cfg = compose("trainer=ddp")
-    with open_dict(cfg):
+    with read_write(cfg.hydra):
         cfg.hydra.mode = RunMode.MULTIRUN
     HydraConfig.instance().set_config(cfg)
     with pytest.raises(ConfigKeyError, match="ddp_spawn"):
