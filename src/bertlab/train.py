@@ -21,6 +21,7 @@ from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
 from bertlab import loggers as bertlab_loggers
+from bertlab.callbacks.hf_export import HFExportCallback
 from bertlab.config import config_dir, register_schemas
 from bertlab.models.encoder import ConfigKeyError, position_limit
 from bertlab.resume import check_compatible, resolve_checkpoint
@@ -97,7 +98,10 @@ def train(cfg: DictConfig) -> float | None:
     if checkpoint is not None:
         check_compatible(checkpoint, module)
     loggers = build_loggers(cfg, checkpoint)
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=build_callbacks(cfg, loggers), logger=loggers or False)
+    callbacks = build_callbacks(cfg, loggers)
+    if cfg.export:
+        callbacks.append(HFExportCallback(str(Path(cfg.paths.output_dir) / "hf"), datamodule.tokenizer))
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
     try:

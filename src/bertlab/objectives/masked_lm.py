@@ -12,8 +12,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 from torchmetrics import MeanMetric
+from transformers import AutoModelForMaskedLM, PreTrainedModel
 
 from bertlab.data.masking import IGNORE_INDEX
+from bertlab.export import load_encoder, load_renamed, mlm_head_state
 from bertlab.models.heads import MaskedLMHead
 from bertlab.objectives.base import Objective
 
@@ -72,3 +74,10 @@ class MaskedLanguageModeling(Objective):
         self.log(f"{stage}/mlm_accuracy", self.eval_accuracy.compute())
         self.eval_loss.reset()
         self.eval_accuracy.reset()
+
+    def hf_models(self) -> dict[str, PreTrainedModel]:
+        """``BertForMaskedLM`` (``AlbertForMaskedLM``, ... by encoder type) holding our encoder and head."""
+        task = AutoModelForMaskedLM.from_config(self.encoder.config)
+        load_encoder(task, self.encoder)
+        load_renamed(task, mlm_head_state(self.encoder.config.model_type, self.head))
+        return {"": task}

@@ -1,0 +1,52 @@
+"""Hugging Face export round trip: the AutoModel classes load the export and reproduce bertlab's outputs."""
+
+from __future__ import annotations
+
+import torch
+from omegaconf import OmegaConf, open_dict
+from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
+
+from bertlab.export import export_pretrained, export_run
+from bertlab.train import build, train
+from tests.conftest import SMALL_SPLITS
+
+
+def _batch(tokenizer) -> dict[str, torch.Tensor]:
+    encoded = tokenizer(["to be or not to be", "that is the question"], padding=True, return_tensors="pt")
+    encoded["input_ids"][:, 2] = tokenizer.mask_token_id
+    return dict(encoded)
+
+
+def test_mlm_export_round_trip(compose, tmp_path):
+    cfg = compose("debug=smoke", "objective=mlm", "model=bert_tiny")
+    datamodule, module = build(cfg)
+    module.eval()
+    out = export_pretrained(module, datamodule.tokenizer, tmp_path / "hf")
+    batch = _batch(AutoTokenizer.from_pretrained(out))
+    with torch.no_grad():
+        hidden = module.encoder(**batch).last_hidden_state
+        ours = module.head(hidden.flatten(0, 1), module.encoder.get_input_embeddings().weight)
+        theirs = AutoModelForMaskedLM.from_pretrained(out).eval()(**batch).logits.flatten(0, 1)
+        encoder = AutoModel.from_pretrained(out).eval()(**batch).last_hidden_state
+    torch.testing.assert_close(theirs, ours, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(encoder, hidden, rtol=1e-5, atol=1e-5)
+
+
+def test_training_exports_and_the_export_fine_tunes_as_pretrained(compose, tmp_path):
+    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.block_size=32", "export=true")
+    train(cfg)
+    run_dir = tmp_path / "run"
+    with open_dict(cfg):
+        del cfg["hydra"]
+    (run_dir / ".hydra").mkdir()
+    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")  # as bertlab-train (hydra.main) writes it
+    assert (run_dir / "hf" / "config.json").is_file() and (run_dir / "hf" / "tokenizer.json").is_file()
+    again = export_run(run_dir, out=tmp_path / "again")
+    assert AutoModelForMaskedLM.from_pretrained(again).config.model_type == "bert"
+    follow_up = compose("debug=smoke", *SMALL_SPLITS, "data.block_size=32", "model=pretrained",
+                        f"model.path={run_dir / 'hf'}", f"tokenizer.name_or_path={run_dir / 'hf'}")
+    _, module = build(follow_up)
+    exported = AutoModel.from_pretrained(run_dir / "hf")
+    for name, tensor in exported.state_dict().items():
+        if not name.startswith("pooler"):
+            assert torch.equal(module.encoder.state_dict()[name], tensor)
