@@ -1,0 +1,40 @@
+"""Measured matmul peak of this machine and the useful model FLOPs of MLM training.
+
+Useful FLOPs per token (training = forward + backward = 3 × forward):
+    6 × N_layers                         (encoder non-embedding parameters: every token, every layer)
+  + 12 × L × T × H                       (attention scores and weighted sum, QKᵀ and AV, per token)
+  + 6 × p × (H × E + E × V)              (MLM transform and vocabulary projection, only at the fraction p
+                                          of positions that carry a label)
+Embedding lookups are not FLOPs. The vocabulary projection at unlabelled positions is not useful work even
+when a baseline computes it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+
+def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 10) -> float:
+    """Best FLOP/s of a square matmul over ``repeats`` (all threads)."""
+    a = torch.randn(size, size, dtype=dtype)
+    b = torch.randn(size, size, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = max(best, 2 * size**3 / (time.perf_counter() - start))
+    return best
+
+
+def mlm_flops_per_token(config, block: int, label_fraction: float = 0.15) -> float:
+    hidden, layers = config.hidden_size, config.num_hidden_layers
+    embedding = getattr(config, "embedding_size", None) or hidden
+    per_layer = 4 * hidden * hidden + 2 * hidden * config.intermediate_size  # attention + MLP weights
+    encoder = 6 * layers * per_layer
+    attention = 12 * layers * block * hidden
+    head = 6 * label_fraction * (hidden * embedding + embedding * config.vocab_size)
+    return encoder + attention + head

@@ -1,0 +1,156 @@
+"""MLM pretraining: bertlab vs the Hugging Face Trainer baseline, same data, model, block, batch and steps.
+
+    python -m benchmarks.mlm_vs_hf                      # bert_mini and MiniLM size (L6/H384), 3 repeats
+    python -m benchmarks.mlm_vs_hf --sizes bert_mini --repeats 5 --steps 40
+
+Baseline: ``Trainer`` + ``DataCollatorForLanguageModeling`` + ``BertForMaskedLM`` (the source chapter's
+``run_language_modeling.py`` path) on the same packed t8 blocks, in fp32 and bf16; its best setting is the
+reference. Each measurement runs in its own process (clean peak memory); settings are interleaved per repeat so
+machine noise hits all alike; medians are printed. Needs BERTLAB_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+SIZES = {
+    "bert_mini": ["model=bert_mini"],
+    "minilm": ["model=bert_mini", "model.hidden_size=384", "model.num_hidden_layers=6",
+               "model.num_attention_heads=12", "model.intermediate_size=1536"],
+}
+SETTINGS = [("hf", "32-true"), ("hf", "bf16-mixed"), ("bertlab", "32-true"), ("bertlab", "bf16-mixed")]
+
+
+def _compose(size: str, precision: str, block: int, batch: int, steps: int):
+    from benchmarks.common import compose_run
+
+    return compose_run([
+        *SIZES[size], f"data.block_size={block}", f"data.batch_size={batch}", f"trainer.precision={precision}",
+        f"trainer.max_steps={steps}", "trainer.val_check_interval=100000", "trainer.enable_progress_bar=false",
+        "logger=none", "callbacks=none", "test=false", "export=false",
+    ])
+
+
+def run_bertlab(size: str, precision: str, block: int, batch: int, steps: int, warmup: int) -> dict:
+    from hydra.utils import instantiate
+
+    from benchmarks.common import StepTimer
+    from bertlab.train import build
+
+    cfg = _compose(size, precision, block, batch, steps + warmup)
+    datamodule, module = build(cfg)
+    timer = StepTimer(warmup)
+    trainer = instantiate(cfg.trainer, callbacks=[timer], logger=False, enable_checkpointing=False,
+                          enable_model_summary=False)
+    trainer.fit(module, datamodule=datamodule)
+    return {"seconds": timer.elapsed, "steps": timer.timed_steps, "config": module.encoder.config.to_dict()}
+
+
+def run_hf(size: str, precision: str, block: int, batch: int, steps: int, warmup: int) -> dict:
+    import tempfile
+
+    import torch
+    from transformers import (BertForMaskedLM, DataCollatorForLanguageModeling, Trainer, TrainerCallback,
+                              TrainingArguments)
+
+    from bertlab.train import build
+
+    cfg = _compose(size, "32-true", block, batch, steps + warmup)
+    datamodule, module = build(cfg)  # the same tokenizer, blocks and encoder configuration
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    blocks = datamodule.datasets["train"].blocks
+    dataset = [{"input_ids": torch.as_tensor(blocks[i], dtype=torch.long)} for i in range(len(blocks))]
+    model = BertForMaskedLM(module.encoder.config)
+
+    class Timer(TrainerCallback):
+        start, timed = None, 0
+
+        def on_step_begin(self, args, state, control, **kwargs):
+            if state.global_step == warmup:
+                Timer.start = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if Timer.start is not None:
+                Timer.timed += 1
+                Timer.elapsed = time.perf_counter() - Timer.start
+
+    args = TrainingArguments(
+        output_dir=tempfile.mkdtemp(), max_steps=steps + warmup, per_device_train_batch_size=batch,
+        learning_rate=5e-4, use_cpu=True, bf16=precision == "bf16-mixed", report_to=[], save_strategy="no",
+        logging_steps=1000, dataloader_num_workers=0, disable_tqdm=True,
+    )
+    collator = DataCollatorForLanguageModeling(datamodule.tokenizer, mlm_probability=0.15)
+    Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
+            callbacks=[Timer()]).train()
+    return {"seconds": Timer.elapsed, "steps": Timer.timed, "config": model.config.to_dict()}
+
+
+def one(args) -> None:
+    runner = run_bertlab if args.one == "bertlab" else run_hf
+    result = runner(args.size, args.precision, args.block, args.batch, args.steps, args.warmup)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result))
+
+
+def _measure(framework: str, precision: str, size: str, args) -> dict:
+    command = [sys.executable, "-m", "benchmarks.mlm_vs_hf", "--one", framework, "--precision", precision,
+               "--size", size, "--block", str(args.block), "--batch", str(args.batch),
+               "--steps", str(args.steps), "--warmup", str(args.warmup)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(next(line for line in output.splitlines() if line.startswith("RESULT "))[7:])
+
+
+def report(args) -> None:
+    import torch
+    from transformers import BertConfig
+
+    from benchmarks.common import machine_line
+    from benchmarks.flops import matmul_peak, mlm_flops_per_token
+
+    peaks = {"32-true": matmul_peak(torch.float32), "bf16-mixed": matmul_peak(torch.bfloat16)}
+    print(f"machine: {machine_line()}")
+    print(f"matmul peak: fp32 {peaks['32-true'] / 1e9:,.0f} GFLOP/s, bf16 {peaks['bf16-mixed'] / 1e9:,.0f} GFLOP/s")
+    for size in args.sizes:
+        runs: dict[tuple[str, str], list[dict]] = {s: [] for s in SETTINGS}
+        for _ in range(args.repeats):
+            for framework, precision in SETTINGS:
+                runs[(framework, precision)].append(_measure(framework, precision, size, args))
+        tokens = args.steps * args.block * args.batch
+        rate = {s: statistics.median(tokens / r["seconds"] for r in rs) for s, rs in runs.items()}
+        baseline = max(rate[s] for s in SETTINGS if s[0] == "hf")
+        flops = mlm_flops_per_token(BertConfig(**runs[SETTINGS[0]][0]["config"]), args.block)
+        print(f"\n{size}: block {args.block}, batch {args.batch}, {args.steps} timed steps, "
+              f"median of {args.repeats}; useful FLOPs/token {flops / 1e6:.1f} M")
+        print(f"{'run':<22}{'tokens/s':>10}{'× HF best':>11}{'peak RSS MB':>13}{'MFU':>8}")
+        for framework, precision in SETTINGS:
+            value = rate[(framework, precision)]
+            rss = statistics.median(r["peak_rss_mb"] for r in runs[(framework, precision)])
+            mfu = value * flops / peaks["bf16-mixed" if precision == "bf16-mixed" else "32-true"]
+            print(f"{framework + ' ' + precision:<22}{value:>10,.0f}{value / baseline:>11.2f}{rss:>13,.0f}"
+                  f"{mfu:>8.1%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--block", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--one", choices=["hf", "bertlab"], help=argparse.SUPPRESS)
+    parser.add_argument("--precision", help=argparse.SUPPRESS)
+    parser.add_argument("--size", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    one(args) if args.one else report(args)
+
+
+if __name__ == "__main__":
+    main()
