@@ -16,6 +16,7 @@ import lightning as L
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
+from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import Callback, LearningRateMonitor, RichProgressBar
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
@@ -33,7 +34,8 @@ register_schemas()
 def check_launch(cfg: DictConfig) -> None:
     """Lightning's ddp strategy re-runs the command line in child processes; under ``-m`` that re-sweeps."""
     strategy = str(cfg.trainer.get("strategy", "auto"))
-    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN and strategy == "ddp":
+    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    if multirun and strategy == "ddp" and not SLURMEnvironment.detect():  # under SLURM, srun starts the ranks
         raise ConfigKeyError(
             "trainer.strategy=ddp cannot run inside a Hydra multirun (-m): it relaunches the whole command in "
             "child processes, which would start the sweep again. Use trainer=ddp_spawn for sweeps on one "
@@ -57,8 +59,11 @@ def build_loggers(cfg: DictConfig, resume_from: Path | None = None) -> list[Logg
         if node is None:
             continue
         extra = {}
-        if resume_from is not None and node.get("_target_") == "bertlab.loggers.wandb_logger":
-            extra["resume_dir"] = str(resume_from.parents[1])
+        if node.get("_target_") == "bertlab.loggers.wandb_logger":
+            if resume_from is not None:
+                extra["resume_dir"] = str(resume_from.parents[1])
+            if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+                extra["group"] = f"{cfg.task_name}-{Path(HydraConfig.get().sweep.dir).name}"  # one group per sweep
         loggers.append(instantiate(node, **extra))
     return loggers
 

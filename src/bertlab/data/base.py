@@ -55,6 +55,12 @@ class KeyedDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self) -> DataLoader:
+        available = len(self.datasets["train"]) // (self.trainer.world_size if self.trainer else 1)
+        if available < self.batch_size:
+            raise ValueError(
+                f"data.batch_size={self.batch_size} exceeds the {available} training examples per device: "
+                "no training step could run"
+            )
         return self._loader("train", train=True)
 
     def val_dataloader(self) -> DataLoader:
