@@ -30,3 +30,14 @@ class BatchProbe(L.Callback):
     def on_train_end(self, trainer, pl_module) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / f"probe-rank{trainer.global_rank}.json").write_text(json.dumps(self.records))
+
+
+class FailOnRank(L.Callback):
+    """Raises on one rank at one step, to prove a dying DDP worker stops the whole run."""
+
+    def __init__(self, rank: int, step: int) -> None:
+        self.rank, self.step = rank, step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_rank == self.rank and trainer.global_step == self.step:
+            raise RuntimeError(f"injected failure on rank {self.rank} at step {self.step}")

@@ -56,3 +56,16 @@ def test_ddp_two_processes_against_one_process_with_twice_the_batch(tmp_path):
     # DDP averages the ranks' mean losses; one process averages over all masked tokens. Tolerance: 2%.
     for a, b0, b1 in zip(single, rank0, rank1, strict=True):
         assert abs(a["loss"] - (b0["loss"] + b1["loss"]) / 2) <= 0.02 * a["loss"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_dying_rank_stops_the_run_with_its_error(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "bertlab.train", *COMMON[:-1], f"hydra.run.dir={tmp_path / 'run'}",
+               "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "data.batch_size=2",
+               "+callbacks.fail._target_=tests.helpers.FailOnRank", "+callbacks.fail.rank=1",
+               "+callbacks.fail.step=1"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=420)
+    assert result.returncode != 0
+    assert "injected failure on rank 1 at step 1" in result.stderr
