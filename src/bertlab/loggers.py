@@ -1,17 +1,45 @@
-"""Logger factories: W&B online when an API key is configured, offline otherwise."""
+"""Logger factories: W&B online when an API key is configured, offline otherwise; a CSV logger that appends."""
 
 from __future__ import annotations
 
+import csv
 import netrc
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 
-from lightning.pytorch.loggers import Logger, WandbLogger
+from lightning.pytorch.loggers import CSVLogger, Logger, WandbLogger
+from lightning.pytorch.loggers.csv_logs import ExperimentWriter
+from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only
 
 RUN_ID_FILE = "wandb_run_id"
+
+
+class _AppendingWriter(ExperimentWriter):
+    """Keeps the columns already in ``metrics.csv``. Lightning's writer only knows the keys it logged itself
+    and rewrites the file with that header when another writer of the same run wrote first (each phase of
+    ``ddp_spawn`` works on a pickled copy; a resumed run starts a new writer), which fails on the old rows."""
+
+    def save(self) -> None:
+        if self.metrics and self._fs.isfile(self.metrics_file_path):
+            with self._fs.open(self.metrics_file_path, "r", newline="") as handle:
+                on_disk = next(csv.reader(handle), [])
+            self.metrics_keys = sorted(set(self.metrics_keys) | set(on_disk))
+        super().save()
+
+
+class AppendingCSVLogger(CSVLogger):
+    """``CSVLogger`` whose ``metrics.csv`` survives new writers for the same run (see ``_AppendingWriter``)."""
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> ExperimentWriter:
+        if self._experiment is None:
+            self._fs.makedirs(self.root_dir, exist_ok=True)
+            self._experiment = _AppendingWriter(log_dir=self.log_dir)
+        return self._experiment
 
 
 def wandb_api_key_configured() -> bool:

@@ -69,3 +69,11 @@ def test_a_dying_rank_stops_the_run_with_its_error(tmp_path):
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=420)
     assert result.returncode != 0
     assert "injected failure on rank 1 at step 1" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_ddp_spawn_fits_and_tests_with_csv_metrics(tmp_path):
+    run = _train(tmp_path, "spawn", "trainer=ddp_spawn", "trainer.accelerator=cpu", "data.batch_size=2")
+    header = (run / "csv" / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"train/loss", "val/loss", "test/loss"} <= set(header)

@@ -69,9 +69,10 @@ class MaskedLanguageModeling(Objective):
 
     def _log_epoch(self, stage: str) -> None:
         loss = self.eval_loss.compute()  # synchronised over ranks by torchmetrics
-        self.log(f"{stage}/loss", loss, prog_bar=True)
-        self.log(f"{stage}/perplexity", torch.exp(loss))
-        self.log(f"{stage}/mlm_accuracy", self.eval_accuracy.compute())
+        # values are already reduced over ranks; sync_dist=True makes every rank log the same number
+        self.log(f"{stage}/loss", loss, prog_bar=True, sync_dist=True)
+        self.log(f"{stage}/perplexity", torch.exp(loss), sync_dist=True)
+        self.log(f"{stage}/mlm_accuracy", self.eval_accuracy.compute(), sync_dist=True)
         self.eval_loss.reset()
         self.eval_accuracy.reset()
 
