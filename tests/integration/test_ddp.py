@@ -74,6 +74,6 @@ def test_a_dying_rank_stops_the_run_with_its_error(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_ddp_spawn_fits_and_tests_with_csv_metrics(tmp_path):
-    run = _train(tmp_path, "spawn", "trainer=ddp_spawn", "trainer.accelerator=cpu", "data.batch_size=2")
+    run = _train(tmp_path, "spawn", "trainer=ddp_spawn", "trainer.accelerator=cpu", "data.batch_size=2", "test=true")
     header = (run / "csv" / "metrics.csv").read_text().splitlines()[0].split(",")
     assert {"train/loss", "val/loss", "test/loss"} <= set(header)
