@@ -46,7 +46,19 @@ class EncoderSpec:
         self.model_type, self.attn_implementation, self.config = model_type, attn_implementation, config
 
     def hf_config(self, vocab_size: int, pad_token_id: int | None) -> PretrainedConfig:
-        return AutoConfig.for_model(self.model_type, vocab_size=vocab_size, pad_token_id=pad_token_id, **self.config)
+        """``vocab_size`` is the tokenizer's; a ``model.vocab_size`` in the config is a minimum number of rows.
+
+        albert_base pins ALBERT's published 30,000 SentencePiece pieces (what ``bertlab-params`` counts); with a
+        larger tokenizer the embedding matrix grows to hold every token id, with a warning. Rows beyond the
+        tokenizer's vocabulary are never looked up.
+        """
+        config = dict(self.config)
+        pinned = config.pop("vocab_size", None) or 0
+        if 0 < pinned < vocab_size:
+            log.warning("model.vocab_size=%d < the tokenizer's %d tokens: grown to fit", pinned, vocab_size)
+        return AutoConfig.for_model(
+            self.model_type, vocab_size=max(pinned, vocab_size), pad_token_id=pad_token_id, **config
+        )
 
     def build(self, vocab_size: int, pad_token_id: int | None = None) -> PreTrainedModel:
         config = self.hf_config(vocab_size, pad_token_id)

@@ -34,7 +34,9 @@ def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Te
 class CausalLanguageModeling(Objective):
     """Decoder + tied LM head. Logs ``train/loss``, ``val/loss``, ``val/perplexity``."""
 
-    def __init__(self, encoder: PreTrainedModel, optimizer: Callable, scheduler: Callable | None = None) -> None:
+    def __init__(
+        self, encoder: PreTrainedModel, optimizer: Callable, scheduler: Callable | None = None
+    ) -> None:
         super().__init__(optimizer, scheduler)
         config = encoder.config
         if config.model_type not in _CAUSAL and not getattr(config, "is_decoder", False):

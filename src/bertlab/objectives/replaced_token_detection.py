@@ -49,7 +49,9 @@ def generator_config(config: PretrainedConfig, ratio: float) -> PretrainedConfig
     Scaling the heads keeps the head dimension, as ELECTRA's generators do (base: 768/12 → 256/4).
     """
     if not hasattr(config, "num_attention_heads") or getattr(config, "is_decoder", False):
-        raise ConfigKeyError(f"objective=rtd needs a bidirectional encoder; model.model_type={config.model_type}")
+        raise ConfigKeyError(
+            f"objective=rtd needs a bidirectional encoder; model.model_type={config.model_type}"
+        )
     return AutoConfig.for_model(
         "electra",
         vocab_size=config.vocab_size,
@@ -71,7 +73,8 @@ def generator_config(config: PretrainedConfig, ratio: float) -> PretrainedConfig
 def build_generator(discriminator: PreTrainedModel, ratio: float) -> PreTrainedModel:
     """A narrower ``ElectraModel`` whose ``embeddings`` module is the discriminator's (the same tensors)."""
     generator = AutoModel.from_config(
-        generator_config(discriminator.config, ratio), attn_implementation=discriminator.config._attn_implementation
+        generator_config(discriminator.config, ratio),
+        attn_implementation=discriminator.config._attn_implementation,
     )
     generator.embeddings = discriminator.embeddings
     return generator
@@ -84,10 +87,15 @@ def sampling_rng(seed: int, stage: str, step: int, rank: int, device: torch.devi
 
 
 def sample_replacements(logits: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
-    """One token per row from softmax(logits), without gradient. (N, V) → (N,)."""
+    """One token per row from softmax(logits), without gradient. (N, V) → (N,).
+
+    Inverse-CDF sampling: one uniform per row (``torch.multinomial`` draws V exponentials per row, which
+    costs as much as the generator's vocabulary projection). Zero-probability tokens are never drawn.
+    """
     with torch.no_grad():
-        probs = torch.softmax(logits.detach().float(), dim=-1)  # (N, V)
-        return torch.multinomial(probs, 1, generator=rng).squeeze(-1)
+        cdf = torch.softmax(logits.detach().float(), dim=-1).cumsum(dim=-1)  # (N, V)
+        u = torch.rand(cdf.shape[0], 1, generator=rng, device=cdf.device) * cdf[:, -1:]  # (N, 1)
+        return torch.searchsorted(cdf, u, right=True).squeeze(-1).clamp_max(cdf.shape[-1] - 1)
 
 
 def replace_tokens(
@@ -105,9 +113,13 @@ def replace_tokens(
     return replaced, (replaced != original).long()
 
 
-def discriminator_loss(logits: torch.Tensor, rtd_labels: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
+def discriminator_loss(
+    logits: torch.Tensor, rtd_labels: torch.Tensor, token_mask: torch.Tensor
+) -> torch.Tensor:
     """Mean binary cross-entropy over the non-pad tokens. (B, T) logits, labels and bool mask → scalar."""
-    return nn.functional.binary_cross_entropy_with_logits(logits[token_mask].float(), rtd_labels[token_mask].float())
+    return nn.functional.binary_cross_entropy_with_logits(
+        logits[token_mask].float(), rtd_labels[token_mask].float()
+    )
 
 
 class ReplacedTokenDetection(Objective):
@@ -130,7 +142,11 @@ class ReplacedTokenDetection(Objective):
         self.disc_weight, self.seed = disc_weight, seed
         self.eval_loss, self.eval_gen_loss, self.eval_disc_loss = MeanMetric(), MeanMetric(), MeanMetric()
         self.rtd_metrics = nn.ModuleDict(
-            {"rtd_accuracy": BinaryAccuracy(), "rtd_precision": BinaryPrecision(), "rtd_recall": BinaryRecall()}
+            {
+                "rtd_accuracy": BinaryAccuracy(),
+                "rtd_precision": BinaryPrecision(),
+                "rtd_recall": BinaryRecall(),
+            }
         )
 
     def forward(self, batch: dict[str, torch.Tensor], rng: torch.Generator) -> dict[str, torch.Tensor]:
@@ -141,10 +157,16 @@ class ReplacedTokenDetection(Objective):
             token_type_ids=batch.get("token_type_ids"),
         ).last_hidden_state  # (B, T, Hg)
         word_embeddings = self.encoder.get_input_embeddings().weight  # (V, E), shared
-        gen_loss, gen_logits, _ = masked_lm_loss(gen_hidden, batch["labels"], self.generator_head, word_embeddings)
-        replaced, rtd_labels = replace_tokens(batch["input_ids"], batch["labels"], sample_replacements(gen_logits, rng))
+        gen_loss, gen_logits, _ = masked_lm_loss(
+            gen_hidden, batch["labels"], self.generator_head, word_embeddings
+        )
+        replaced, rtd_labels = replace_tokens(
+            batch["input_ids"], batch["labels"], sample_replacements(gen_logits, rng)
+        )
         disc_logits = self.rtd_head(self.encode({**batch, "input_ids": replaced}))  # (B, T)
-        token_mask = batch["attention_mask"].bool() if "attention_mask" in batch else torch.ones_like(replaced).bool()
+        token_mask = (
+            batch["attention_mask"].bool() if "attention_mask" in batch else torch.ones_like(replaced).bool()
+        )
         disc_loss = discriminator_loss(disc_logits, rtd_labels, token_mask)
         return {
             "loss": gen_loss + self.disc_weight * disc_loss,
