@@ -50,3 +50,34 @@ def test_training_exports_and_the_export_fine_tunes_as_pretrained(compose, tmp_p
     for name, tensor in exported.state_dict().items():
         if not name.startswith("pooler"):
             assert torch.equal(module.encoder.state_dict()[name], tensor)
+
+
+def test_clm_export_round_trip(compose, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    datamodule, module = build(compose("debug=smoke", "objective=clm", "model=gpt2_tiny"))
+    module.eval()
+    out = export_pretrained(module, datamodule.tokenizer, tmp_path / "hf")
+    batch = {"input_ids": torch.tensor([[101, 2000, 2022, 2030, 2025, 102]])}
+    with torch.no_grad():
+        theirs = AutoModelForCausalLM.from_pretrained(out).eval()(**batch).logits
+        torch.testing.assert_close(theirs, module(batch), rtol=1e-5, atol=1e-5)
+
+
+def test_rtd_export_round_trip(compose, tmp_path):
+    from transformers import ElectraForMaskedLM, ElectraForPreTraining
+
+    cfg = compose("debug=smoke", "objective=rtd", "model=bert_tiny", "objective.module.generator_ratio=0.5")
+    datamodule, module = build(cfg)
+    module.eval()
+    out = export_pretrained(module, datamodule.tokenizer, tmp_path / "hf")
+    batch = _batch(datamodule.tokenizer)
+    with torch.no_grad():
+        ours = module.rtd_head(module.encoder(**batch).last_hidden_state)
+        theirs = ElectraForPreTraining.from_pretrained(out).eval()(**batch).logits
+        torch.testing.assert_close(theirs, ours.reshape(theirs.shape), rtol=1e-5, atol=1e-5)
+        hidden = module.generator(**batch).last_hidden_state
+        ours_gen = module.generator_head(hidden.flatten(0, 1), module.encoder.get_input_embeddings().weight)
+        theirs_gen = ElectraForMaskedLM.from_pretrained(out / "generator").eval()(**batch).logits.flatten(0, 1)
+        torch.testing.assert_close(theirs_gen, ours_gen, rtol=1e-5, atol=1e-5)
+    assert AutoModel.from_pretrained(out).config.model_type == "electra"

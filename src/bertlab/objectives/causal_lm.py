@@ -13,9 +13,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 from torchmetrics import MeanMetric
-from transformers import PreTrainedModel
+from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from bertlab.data.masking import IGNORE_INDEX
+from bertlab.export import load_encoder
 from bertlab.models.encoder import ConfigKeyError, position_limit
 from bertlab.objectives.base import Objective
 
@@ -84,6 +85,13 @@ class CausalLanguageModeling(Objective):
         self.log(f"{stage}/perplexity", torch.exp(loss))
         self.eval_loss.reset()
 
+
+    def hf_models(self) -> dict[str, PreTrainedModel]:
+        """``GPT2LMHeadModel`` (``transformer.`` = our decoder; ``lm_head`` tied to ``wte``)."""
+        task = AutoModelForCausalLM.from_config(self.encoder.config)
+        load_encoder(task, self.encoder)
+        task.tie_weights()
+        return {"": task}
 
 @torch.no_grad()
 def sample_continuation(

@@ -22,9 +22,17 @@ import torch
 from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import BinaryAccuracy, BinaryPrecision, BinaryRecall
-from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    ElectraForMaskedLM,
+    ElectraForPreTraining,
+    PretrainedConfig,
+    PreTrainedModel,
+)
 
 from bertlab.data.masking import IGNORE_INDEX
+from bertlab.export import load_encoder, load_renamed, mlm_head_state
 from bertlab.models.encoder import ConfigKeyError
 from bertlab.models.heads import MaskedLMHead, RTDHead
 from bertlab.objectives.base import Objective
@@ -217,3 +225,20 @@ class ReplacedTokenDetection(Objective):
             metric.reset()
         for metric in (self.eval_loss, self.eval_gen_loss, self.eval_disc_loss):
             metric.reset()
+
+    def hf_models(self) -> dict[str, PreTrainedModel]:
+        """The discriminator as ``ElectraForPreTraining`` (the directory itself: it is what gets fine-tuned)
+        and the generator as ``ElectraForMaskedLM`` in ``generator/``."""
+        if self.encoder.config.model_type not in ("bert", "electra"):
+            raise ConfigKeyError(
+                f"RTD export writes ELECTRA models; model.model_type={self.encoder.config.model_type} has no "
+                "ELECTRA equivalent"
+            )
+        discriminator = ElectraForPreTraining(generator_config(self.encoder.config, 1.0))
+        load_encoder(discriminator, self.encoder)
+        head = {f"discriminator_predictions.{k}": v for k, v in self.rtd_head.state_dict().items()}
+        load_renamed(discriminator, head)
+        generator = ElectraForMaskedLM(self.generator.config)
+        load_encoder(generator, self.generator)
+        load_renamed(generator, mlm_head_state("electra", self.generator_head))
+        return {"": discriminator, "generator": generator}
