@@ -2,6 +2,7 @@
 
     bertlab-inspect experiment=mlm_shakespeare
     bertlab-inspect experiment=mlm_shakespeare inspect.index=7 inspect.epoch=1
+    bertlab-inspect experiment=gpt_shakespeare inspect.prompt="To be, or not" inspect.ckpt=<run>/checkpoints/last.ckpt
 
 Columns: each token of the example as the dataset produced it, its id, and every per-token field of the
 collated batch (corrupted ``input_ids``, ``labels``, ``token_type_ids``, ...); sequence-level fields follow.
@@ -46,9 +47,19 @@ def example_table(item: dict, batch: dict[str, torch.Tensor], tokenizer) -> tupl
     return table, sequence
 
 
+def print_continuation(cfg: DictConfig, module, tokenizer, console: Console) -> None:
+    """For causal LMs: a sampled continuation of ``inspect.prompt`` (random weights unless ``inspect.ckpt``)."""
+    from bertlab.objectives.causal_lm import sample_continuation
+
+    if cfg.inspect.ckpt:
+        module.load_state_dict(torch.load(cfg.inspect.ckpt, map_location="cpu", weights_only=True)["state_dict"])
+    text = sample_continuation(module, tokenizer, cfg.inspect.prompt, cfg.inspect.max_new_tokens, cfg.seed)
+    console.print(f"prompt: {cfg.inspect.prompt}\ncontinuation: {text}")
+
+
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="inspect")
 def main(cfg: DictConfig) -> None:
-    datamodule, _ = build(cfg)
+    datamodule, module = build(cfg)
     datamodule.prepare_data()
     datamodule.setup("fit")
     item = datamodule.datasets["train"][(cfg.inspect.epoch, cfg.inspect.index)]
@@ -60,6 +71,8 @@ def main(cfg: DictConfig) -> None:
     console.print(table)
     for key, value in sequence.items():
         console.print(f"{key}: {value}")
+    if cfg.inspect.prompt:
+        print_continuation(cfg, module, datamodule.tokenizer, console)
 
 
 if __name__ == "__main__":
