@@ -7,7 +7,7 @@ from dataclasses import InitVar, dataclass, field
 import numpy as np
 import torch
 
-from bertlab.data.masking import MaskingRule, mask_tokens
+from bertlab.data.masking import IGNORE_INDEX, MaskingRule, mask_tokens
 
 
 def pad_stack(rows: list[torch.Tensor], pad_id: int, multiple_of: int | None = None) -> torch.Tensor:
@@ -58,6 +58,31 @@ class MLMCollator:
         corrupted, labels = mask_tokens(input_ids, self.rule, self.seed, epochs, indices)
         batch = {"input_ids": corrupted, "labels": labels}
         attention = input_ids != self.pad_id
+        if not bool(attention.all()):
+            batch["attention_mask"] = attention.long()
+        return batch
+
+
+@dataclass
+class CLMCollator:
+    """Batch for causal language modelling: ``input_ids``, ``labels`` (= input ids, -100 at padding).
+
+    Labels are *not* shifted here; the loss compares position t's logits with token t+1 (as HF's
+    ``GPT2LMHeadModel`` does). ``attention_mask`` is only added when the batch contains padding.
+    """
+
+    tokenizer: InitVar[object]
+    pad_to_multiple_of: int | None = None
+    pad_id: int = field(init=False)
+
+    def __post_init__(self, tokenizer) -> None:
+        self.pad_id = tokenizer.pad_token_id
+
+    def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
+        lengths = torch.tensor([len(it["input_ids"]) for it in items])
+        input_ids = pad_stack([it["input_ids"] for it in items], self.pad_id, self.pad_to_multiple_of)
+        attention = torch.arange(input_ids.shape[1])[None, :] < lengths[:, None]  # (B, T); pad id may be a token
+        batch = {"input_ids": input_ids, "labels": input_ids.masked_fill(~attention, IGNORE_INDEX)}
         if not bool(attention.all()):
             batch["attention_mask"] = attention.long()
         return batch

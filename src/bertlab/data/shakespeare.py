@@ -197,7 +197,7 @@ class ShakespeareDataModule(KeyedDataModule):
             )  # fmt: skip
         if len(dataset) == 0:
             raise ValueError(
-                f"{self.path}: the {split} split ({corpus.num_tokens} tokens) gives no data.format={fmt} "
-                f"sample of data.block_size={self.block_size}"
+                f"{self.path}: the {split} split has {corpus.num_tokens} tokens, fewer than one block of "
+                f"data.block_size={self.block_size} (data.format={fmt})"
             )
         return dataset

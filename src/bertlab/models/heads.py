@@ -3,6 +3,7 @@
 Parameter names follow the HF task models so export is a rename: ``MaskedLMHead`` mirrors
 ``BertForMaskedLM.cls.predictions`` (transform.dense, transform.LayerNorm, bias; the decoder is the tied input
 embedding matrix) and, with ``embedding_size != hidden_size``, ``AlbertMLMHead``.
+``SequenceClassificationHead`` holds ``pooler.dense`` and ``classifier`` of ``BertForSequenceClassification``.
 """
 
 from __future__ import annotations
@@ -46,3 +47,109 @@ class MaskedLMHead(nn.Module):
     def forward(self, hidden: torch.Tensor, decoder_weight: torch.Tensor) -> torch.Tensor:
         """(N, H) hidden rows → (N, V) logits."""
         return nn.functional.linear(self.transform(hidden), decoder_weight, self.bias)
+
+
+class Pooler(nn.Module):
+    """[CLS] hidden state → dense → tanh, as ``BertModel.pooler`` (``bert.pooler.dense`` on export)."""
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(hidden_size, hidden_size)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(B, T, H) → (B, H)."""
+        return torch.tanh(self.dense(hidden[:, 0]))
+
+
+class PairHead(nn.Module):
+    """Two-way sentence-pair logits (NSP/SOP) from the pooled [CLS]: ``BertForPreTraining.cls.seq_relationship``.
+
+    The same head serves NSP and SOP; they differ only in how pairs are built (ALBERT's ``sop_classifier``
+    is the same linear layer). Class 1 = next / in order (the source chapter's ``is_next=1``); HF's
+    ``next_sentence_label`` / ``sentence_order_label`` use 0 for that, so export flips the two rows.
+    """
+
+    def __init__(self, hidden_size: int) -> None:
+        super().__init__()
+        self.pooler = Pooler(hidden_size)
+        self.seq_relationship = nn.Linear(hidden_size, 2)
+
+    @classmethod
+    def for_config(cls, config) -> PairHead:
+        return cls(config.hidden_size)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(B, T, H) → (B, 2) logits; class 1 = next / in order."""
+        return self.seq_relationship(self.pooler(hidden))
+
+
+class RTDHead(nn.Module):
+    """Per-token replaced/original logit, as ``ElectraForPreTraining.discriminator_predictions``.
+
+    dense (H → H) → activation → dense_prediction (H → 1); logit > 0 means "replaced".
+    """
+
+    def __init__(self, hidden_size: int, hidden_act: str) -> None:
+        super().__init__()
+        self.dense = nn.Linear(hidden_size, hidden_size)
+        self.activation = ACT2FN[hidden_act]
+        self.dense_prediction = nn.Linear(hidden_size, 1)
+
+    @classmethod
+    def for_config(cls, config) -> RTDHead:
+        return cls(config.hidden_size, config.hidden_act)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(B, T, H) → (B, T) logits."""
+        return self.dense_prediction(self.activation(self.dense(hidden))).squeeze(-1)
+
+
+class SequenceClassificationHead(nn.Module):
+    """pooler → dropout → linear, as ``BertForSequenceClassification`` (``bert.pooler.*``, ``classifier.*``).
+
+    Weights are initialised like HF's ``_init_weights`` (normal(0, initializer_range), zero bias).
+    """
+
+    def __init__(self, hidden_size: int, num_labels: int, dropout: float, initializer_range: float = 0.02) -> None:
+        super().__init__()
+        self.pooler = Pooler(hidden_size)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden_size, num_labels)
+        for linear in (self.pooler.dense, self.classifier):
+            nn.init.normal_(linear.weight, std=initializer_range)
+            nn.init.zeros_(linear.bias)
+
+    @classmethod
+    def for_config(cls, config, num_labels: int, dropout: float | None = None) -> SequenceClassificationHead:
+        """``dropout=None`` follows HF: ``classifier_dropout`` if set, else ``hidden_dropout_prob``."""
+        if dropout is None:
+            dropout = getattr(config, "classifier_dropout", None)
+        if dropout is None:
+            dropout = getattr(config, "hidden_dropout_prob", 0.1)
+        return cls(config.hidden_size, num_labels, dropout, getattr(config, "initializer_range", 0.02))
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(B, T, H) last hidden state → (B, num_labels) logits."""
+        return self.classifier(self.dropout(self.pooler(hidden)))
+
+
+class SpanHead(nn.Module):
+    """Start and end logits per token: one linear layer H → 2, as ``BertForQuestionAnswering.qa_outputs``.
+
+    Initialised like HF's ``_init_weights`` (normal(0, initializer_range), zero bias).
+    """
+
+    def __init__(self, hidden_size: int, initializer_range: float = 0.02) -> None:
+        super().__init__()
+        self.qa_outputs = nn.Linear(hidden_size, 2)
+        nn.init.normal_(self.qa_outputs.weight, std=initializer_range)
+        nn.init.zeros_(self.qa_outputs.bias)
+
+    @classmethod
+    def for_config(cls, config) -> SpanHead:
+        return cls(config.hidden_size, getattr(config, "initializer_range", 0.02))
+
+    def forward(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, H) hidden states → start logits (B, T), end logits (B, T)."""
+        start, end = self.qa_outputs(hidden).unbind(-1)  # (B, T, 2) → 2 × (B, T)
+        return start, end

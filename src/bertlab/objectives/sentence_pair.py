@@ -13,10 +13,28 @@ from collections.abc import Callable
 import torch
 from torch import nn
 from torchmetrics import MeanMetric
+from transformers import AutoModelForPreTraining, PreTrainedModel
 
+from bertlab.export import load_encoder, load_renamed, mlm_head_state
 from bertlab.models.heads import MaskedLMHead, PairHead
 from bertlab.objectives.base import Objective
 from bertlab.objectives.masked_lm import masked_lm_loss
+
+# HF names of our pooler and pair classifier in BertForPreTraining / AlbertForPreTraining.
+_PAIR_HEAD = {
+    "bert": ("bert.pooler.dense.", "cls.seq_relationship."),
+    "albert": ("albert.pooler.", "sop_classifier.classifier."),
+}
+
+
+def pair_head_state(model_type: str, head: PairHead) -> dict[str, torch.Tensor]:
+    """Our ``PairHead`` renamed to HF's; the rows swap because HF's class 0 means "is next / in order"."""
+    if model_type not in _PAIR_HEAD:
+        raise ValueError(f"model.model_type={model_type!r}: no HF pretraining model with a pair head")
+    pooler, classifier = _PAIR_HEAD[model_type]
+    state = {f"{pooler}{k}": v for k, v in head.pooler.dense.state_dict().items()}
+    state |= {f"{classifier}{k}": v.flip(0) for k, v in head.seq_relationship.state_dict().items()}
+    return state
 
 
 def pair_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -55,6 +73,16 @@ class SentencePairPretraining(Objective):
             "pair_logits": pair_logits,
         }
 
+    def hf_models(self) -> dict[str, PreTrainedModel]:
+        """``BertForPreTraining`` / ``AlbertForPreTraining`` holding our encoder, MLM head and pair head."""
+        task = AutoModelForPreTraining.from_config(self.encoder.config)
+        load_encoder(task, self.encoder)
+        model_type = self.encoder.config.model_type
+        load_renamed(
+            task, mlm_head_state(model_type, self.head) | pair_head_state(model_type, self.pair_head)
+        )
+        return {"": task}
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         out = self(batch)
         self.log("train/loss", out["loss"], prog_bar=True)
@@ -73,7 +101,9 @@ class SentencePairPretraining(Objective):
         tokens, rows = out["mlm_targets"].numel(), batch["next_sentence_label"].numel()
         # weighted: exact corpus means over batches and ranks
         self.eval_mlm_loss.update(out["mlm_loss"].detach(), weight=tokens)
-        self.eval_mlm_accuracy.update((out["mlm_logits"].argmax(-1) == out["mlm_targets"]).float().mean(), tokens)
+        self.eval_mlm_accuracy.update(
+            (out["mlm_logits"].argmax(-1) == out["mlm_targets"]).float().mean(), tokens
+        )
         self.eval_pair_loss.update(out["pair_loss"].detach(), weight=rows)
         correct = out["pair_logits"].argmax(-1) == batch["next_sentence_label"]
         self.eval_pair_accuracy.update(correct.float().mean(), weight=rows)
