@@ -71,6 +71,11 @@ def main(cfg: DictConfig) -> None:
     console.print(table)
     for key, value in sequence.items():
         console.print(f"{key}: {value}")
+    if "next_sentence_label" in batch:
+        from bertlab.data.pair_collator import format_pair_example
+
+        row = {key: value[0] for key, value in batch.items()}
+        console.print(format_pair_example(row, datamodule.tokenizer, pairing=cfg.objective.name), markup=False)
     if cfg.inspect.prompt:
         print_continuation(cfg, module, datamodule.tokenizer, console)
 

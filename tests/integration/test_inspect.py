@@ -28,3 +28,9 @@ def test_clm_samples_a_continuation(tmp_path):
     out = _inspect(tmp_path, "experiment=gpt_shakespeare", "model=gpt2_tiny", "inspect.prompt=to be",
                    "inspect.max_new_tokens=5")
     assert "prompt: to be" in out and "continuation:" in out
+
+
+def test_nsp_example_is_printed_like_block_6(tmp_path):
+    out = _inspect(tmp_path, "experiment=mlm_nsp_shakespeare")
+    assert "sentence_a" in out and "sentence_b" in out and "token_type_ids" in out
+    assert "label: 0" in out or "label: 1" in out
