@@ -1,0 +1,88 @@
+"""``bertlab-plot``: PNG curves from the CSV logs of one run or a whole sweep, without W&B.
+
+    bertlab-plot outputs/mlm_shakespeare/runs/<run>
+    bertlab-plot outputs/train/multiruns/<sweep> --metrics val/loss train/loss --out figures/
+
+One figure per metric; in a sweep, one line per job, labelled by the values that job overrode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import yaml  # noqa: E402
+
+
+def find_runs(root: Path) -> list[Path]:
+    """Run directories (holding ``csv/metrics.csv``) at or below ``root``, in a stable order."""
+    runs = sorted({p.parent.parent for p in root.rglob("csv/metrics.csv")})
+    if not runs:
+        raise FileNotFoundError(f"{root}: no csv/metrics.csv below it (was the run logged with logger=csv?)")
+    return runs
+
+
+def read_curves(metrics_csv: Path) -> dict[str, list[tuple[int, float]]]:
+    """``{metric: [(step, value), ...]}`` from a Lightning CSV log; empty cells are skipped."""
+    curves: dict[str, list[tuple[int, float]]] = {}
+    with metrics_csv.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            step = int(float(row.get("step") or 0))
+            for key, value in row.items():
+                if key not in ("step", "epoch") and value not in ("", None) and math.isfinite(float(value)):
+                    curves.setdefault(key, []).append((step, float(value)))
+    return curves
+
+
+def run_label(run: Path, root: Path) -> str:
+    """The run's Hydra overrides that differ between jobs (or its directory name)."""
+    overrides = run / ".hydra" / "overrides.yaml"
+    if overrides.is_file():
+        values = [o for o in yaml.safe_load(overrides.read_text()) or [] if not o.startswith("hydra.")]
+        if values:
+            return " ".join(values)
+    return str(run.relative_to(root)) if run != root else run.name
+
+
+def plot(root: str | Path, metrics: list[str] | None, out: str | Path | None) -> list[Path]:
+    root = Path(root)
+    out_dir = Path(out) if out else root / "plots"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    curves = {run: read_curves(run / "csv" / "metrics.csv") for run in find_runs(root)}
+    names = metrics or sorted({k for c in curves.values() for k in c if not k.startswith("lr-")})
+    written = []
+    for name in names:
+        figure, axes = plt.subplots(figsize=(7, 4.5))
+        for run, series in curves.items():
+            if name in series:
+                steps, values = zip(*series[name], strict=True)
+                axes.plot(steps, values, marker="o" if len(steps) < 30 else None, label=run_label(run, root))
+        axes.set(xlabel="step", ylabel=name, title=name)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize="small")
+        path = out_dir / f"{name.replace('/', '_')}.png"
+        figure.tight_layout()
+        figure.savefig(path, dpi=120)
+        plt.close(figure)
+        written.append(path)
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Plot the CSV logs of a bertlab run or sweep.")
+    parser.add_argument("root", help="a run directory or a sweep directory")
+    parser.add_argument("--metrics", nargs="+", help="metric keys (default: all but learning rates)")
+    parser.add_argument("--out", help="output directory (default: <root>/plots)")
+    args = parser.parse_args()
+    for path in plot(args.root, args.metrics, args.out):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
