@@ -68,6 +68,14 @@ def build_loggers(cfg: DictConfig, resume_from: Path | None = None) -> list[Logg
     return loggers
 
 
+def monitored_value(trainer: L.Trainer, monitor: str):
+    """The best checkpoint's score when one was kept (what a sweep should optimise), else the last value."""
+    callback = trainer.checkpoint_callback
+    if callback is not None and callback.monitor == monitor and callback.best_model_score is not None:
+        return callback.best_model_score
+    return trainer.callback_metrics.get(monitor)
+
+
 def build(cfg: DictConfig):
     """Tokenizer → datamodule → encoder → objective, in the order data flows through them."""
     # Called rather than passed to instantiate: Hydra would turn dataclass arguments back into configs.
@@ -114,7 +122,7 @@ def train(cfg: DictConfig) -> float | None:
             datamodule.tokenizer.save_pretrained(str(Path(cfg.paths.output_dir) / "tokenizer"))
         if cfg.train:
             trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
-        metric = trainer.callback_metrics.get(cfg.objective.monitor)
+        metric = monitored_value(trainer, cfg.objective.monitor)
         if cfg.test:
             best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
             trainer.test(module, datamodule=datamodule, ckpt_path=best or None, weights_only=True)

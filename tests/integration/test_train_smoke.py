@@ -10,11 +10,26 @@ import torch
 
 from bertlab.config import config_dir
 from bertlab.train import train
-from tests.conftest import SMALL_SPLITS
+from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
 
 EXPERIMENTS = sorted(p.stem for p in (Path(config_dir()) / "experiment").glob("*.yaml"))
 # Experiments whose data is not Shakespeare bring their own smoke overrides (fixture files) here.
-SMOKE_OVERRIDES: dict[str, list[str]] = {}
+SQUAD_SMOKE = ["data.max_seq_length=48", "data.doc_stride=8", "data.max_query_length=16", "trainer.limit_val_batches=null", "trainer.limit_test_batches=null"]
+SMOKE_OVERRIDES: dict[str, list[str]] = {
+    # tests/fixtures/data/cola/*.tsv; debug=smoke swaps in the tiny random encoder (which has no from_scratch)
+    "cola": [],
+    "cola_scratch": ["~model.from_scratch"],
+    # tests/fixtures/data/squad/: hand-written SQuAD 1.1 / 2.0 files under the official names
+    **{
+        name: [f"paths.data_dir={FIXTURE_DATA / 'squad'}", *SQUAD_SMOKE]
+        for name in ("squad_v2", "squad_v2_local")
+    },
+    # debug=smoke swaps in bert_tiny: keep each experiment's architecture at tiny size instead
+    "gpt_shakespeare": ["model=gpt2_tiny", *SMALL_SPLITS, "data.block_size=32"],
+    "albert_sop_shakespeare": ["model=albert_tiny", *SMALL_SPLITS, "data.block_size=32"],
+    # bert_tiny has 2 heads: a 1/2-width generator (1 head) instead of ELECTRA's 1/4
+    "electra_shakespeare": ["objective.module.generator_ratio=0.5", *SMALL_SPLITS, "data.block_size=32"],
+}
 
 
 def test_default_run_trains_and_checkpoints_load_with_weights_only(compose, tmp_path):

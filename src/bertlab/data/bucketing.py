@@ -55,12 +55,16 @@ class BucketBatchSampler(Sampler[list[tuple[int, int]]]):
             return []
         lengths = self.lengths[[index for _, index in keys]]
         if not self.train:
-            return [[keys[p] for p in batch] for batch in length_sorted_batches(lengths, self.batch_size, False)]
+            return [
+                [keys[p] for p in batch] for batch in length_sorted_batches(lengths, self.batch_size, False)
+            ]
         keep = len(keys) - len(keys) % self.batch_size  # the dropped tail is random: the keys are shuffled
         window = self.batch_size * self.bucket_batches
         batches = []
         for start in range(0, keep, window):
-            for batch in length_sorted_batches(lengths[start : min(start + window, keep)], self.batch_size, True):
+            for batch in length_sorted_batches(
+                lengths[start : min(start + window, keep)], self.batch_size, True
+            ):
                 batches.append([keys[start + p] for p in batch])
         rank, _ = _rank_and_world()
         order = np.random.default_rng([self.seed, self.sampler.epoch, rank, 1]).permutation(len(batches))

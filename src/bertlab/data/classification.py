@@ -51,7 +51,9 @@ class ClassificationCollator:
         self.pad_id = tokenizer.pad_token_id
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        input_ids = pad_stack([it["input_ids"] for it in items], self.pad_id, self.pad_to_multiple_of)  # (B, T)
+        input_ids = pad_stack(
+            [it["input_ids"] for it in items], self.pad_id, self.pad_to_multiple_of
+        )  # (B, T)
         lengths = torch.tensor([len(it["input_ids"]) for it in items])  # (B,)
         attention_mask = (torch.arange(input_ids.shape[1])[None, :] < lengths[:, None]).long()  # (B, T)
         return {

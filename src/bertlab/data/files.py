@@ -33,6 +33,7 @@ class RemoteFile:
     name: str
     url: str
     sha256: str
+    algorithm: str = "sha256"  # hashlib name of the digest above; some publishers give only md5/sha1 (SQuAD v2.0)
 
     def candidates(self, data_dir: str | Path) -> list[Path]:
         base = Path(data_dir).expanduser() / self.subdir
@@ -80,10 +81,11 @@ def _download_verified(remote: RemoteFile, target: Path) -> None:
 def write_verified(payload: bytes, remote: RemoteFile, target: Path) -> None:
     """Write ``payload`` to ``target`` only if its sha256 matches; nothing is left behind otherwise."""
     content = gzip.decompress(payload) if payload[:2] == b"\x1f\x8b" else payload
-    digest = sha256_bytes(content)
+    digest = hashlib.new(remote.algorithm, content).hexdigest()
     if digest != remote.sha256:
         raise DataFileError(
-            f"checksum mismatch for {remote.url}: sha256 {digest}, expected {remote.sha256}; the file was not used."
+            f"checksum mismatch for {remote.url}: {remote.algorithm} {digest}, expected {remote.sha256}; "
+            "the file was not used."
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")

@@ -85,7 +85,9 @@ class PretrainedEncoder:
         kwargs = _model_kwargs(config.model_type, self.attn_implementation)
         if self.from_scratch:
             return AutoModel.from_config(config, **kwargs)
-        return AutoModel.from_pretrained(target, **kwargs)
+        # from_pretrained returns eval mode; Lightning keeps submodule modes, so fine-tuning would run without
+        # dropout unless the encoder is put back in training mode here
+        return AutoModel.from_pretrained(target, **kwargs).train()
 
 
 def position_limit(encoder: PreTrainedModel) -> int:

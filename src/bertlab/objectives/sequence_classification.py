@@ -4,11 +4,12 @@ The encoder's [CLS] state goes through BERT's pooler (dense → tanh), dropout a
 cross-entropy. Metrics: Matthews correlation (GLUE's CoLA metric), accuracy and the confusion matrix, which is
 logged as text, saved as PNG under ``<output_dir>/confusion/`` and sent to W&B when a W&B logger is attached.
 
-Export to ``BertForSequenceClassification`` is a rename (:data:`HF_KEY_PREFIXES`).
+Export (:meth:`SequenceClassification.hf_models`) writes ``BertForSequenceClassification``: a rename.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,17 +18,20 @@ import torch
 from lightning.pytorch.loggers import WandbLogger
 from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
-from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassMatthewsCorrCoef
+from torchmetrics.classification import (
+    MulticlassAccuracy,
+    MulticlassConfusionMatrix,
+    MulticlassMatthewsCorrCoef,
+)
+from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 from bertlab.evaluation.confusion import format_confusion, save_confusion_png, wandb_confusion_plot
+from bertlab.export import load_encoder, load_renamed
 from bertlab.models.encoder import ConfigKeyError
 from bertlab.models.heads import SequenceClassificationHead
 from bertlab.objectives.base import Objective
 
 log = logging.getLogger(__name__)
-
-# Our state-dict prefixes → BertForSequenceClassification's (for model_type=bert).
-HF_KEY_PREFIXES = {"encoder.": "bert.", "head.pooler.": "bert.pooler.", "head.classifier.": "classifier."}
 
 
 def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -39,7 +43,9 @@ def resolve_labels(id2label: Mapping[int, str] | None, num_labels: int | None) -
     """The label names the data provides, checked against an explicit ``objective.module.num_labels``."""
     if id2label is None:
         if num_labels is None:
-            raise ConfigKeyError("objective.module.num_labels is not set and the datamodule provides no labels")
+            raise ConfigKeyError(
+                "objective.module.num_labels is not set and the datamodule provides no labels"
+            )
         return {i: f"LABEL_{i}" for i in range(num_labels)}
     labels = {int(k): str(v) for k, v in id2label.items()}
     if sorted(labels) != list(range(len(labels))):
@@ -81,11 +87,30 @@ class SequenceClassification(Objective):
         super().__init__(optimizer, scheduler)
         self.id2label = resolve_labels(id2label, num_labels)
         self.save_hyperparameters({"id2label": self.id2label, "classifier_dropout": classifier_dropout})
+        # from_pretrained returns eval mode (no dropout) and Lightning keeps each submodule's mode.
         self.encoder = encoder
-        self.head = SequenceClassificationHead.for_config(encoder.config, len(self.id2label), classifier_dropout)
+        self.head = SequenceClassificationHead.for_config(
+            encoder.config, len(self.id2label), classifier_dropout
+        )
         self.eval_loss = MeanMetric()
         self.metrics = nn.ModuleDict({s: classification_metrics(len(self.id2label)) for s in ("val", "test")})
         self.confusion: dict[str, torch.Tensor] = {}  # latest matrix per stage (rows true, columns predicted)
+
+    def hf_models(self) -> dict[str, PreTrainedModel]:
+        """``BertForSequenceClassification``: our pooler is its ``bert.pooler``, our classifier its ``classifier``."""
+        if self.encoder.config.model_type != "bert":
+            raise ConfigKeyError(
+                f"sequence-classification export writes BERT models; model_type={self.encoder.config.model_type} "
+                "keeps its pooler elsewhere"
+            )
+        config = copy.deepcopy(self.encoder.config)
+        config.id2label = dict(self.id2label)
+        config.label2id = {name: i for i, name in self.id2label.items()}
+        task = AutoModelForSequenceClassification.from_config(config)
+        load_encoder(task, self.encoder)
+        head = self.head.state_dict()
+        load_renamed(task, {k if k.startswith("classifier.") else f"bert.{k}": v for k, v in head.items()})
+        return {"": task}
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Batch → (B, num_labels) logits."""
@@ -129,8 +154,14 @@ class SequenceClassification(Objective):
         names = [self.id2label[i] for i in range(len(self.id2label))]
         name = f"{stage}_epoch{self.current_epoch:03d}" if stage == "val" else stage
         title = f"{stage} (epoch {self.current_epoch}, step {self.global_step})"
-        log.info("%s confusion matrix (rows true, columns predicted):\n%s", title, format_confusion(matrix, names))
-        save_confusion_png(matrix, names, Path(self.trainer.default_root_dir) / "confusion" / f"{name}.png", title)
+        log.info(
+            "%s confusion matrix (rows true, columns predicted):\n%s", title, format_confusion(matrix, names)
+        )
+        save_confusion_png(
+            matrix, names, Path(self.trainer.default_root_dir) / "confusion" / f"{name}.png", title
+        )
         for logger in self.loggers:
             if isinstance(logger, WandbLogger):
-                logger.experiment.log({f"{stage}/confusion_matrix": wandb_confusion_plot(matrix, names, title)})
+                logger.experiment.log(
+                    {f"{stage}/confusion_matrix": wandb_confusion_plot(matrix, names, title)}
+                )
