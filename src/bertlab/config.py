@@ -48,84 +48,75 @@ class TrainSchema:
     inspect: Any = None  # only set by conf/inspect.yaml (bertlab-inspect)
 
 
+# --- data -------------------------------------------------------------------------------------------------
+
+
 @dataclass
-class ShakespeareDataSchema:
-    _target_: str = "bertlab.data.shakespeare.ShakespeareDataModule"
+class DataSchema:
+    """Keys every datamodule takes."""
+
+    _target_: str = "???"
     data_dir: str = "${paths.data_dir}"
-    source: str = "t8"
-    block_size: int = 128
     batch_size: int = 32
     eval_batch_size: int | None = None
     num_workers: int = 0
+    seed: int = "${seed}"  # type: ignore[assignment]
+    download: bool = True
+
+
+@dataclass
+class ShakespeareDataSchema(DataSchema):
+    _target_: str = "bertlab.data.shakespeare.ShakespeareDataModule"
+    source: str = "t8"
+    block_size: int = 128
     val_fraction: float = 0.05
     test_fraction: float = 0.05
     split_chunk_sentences: int = 64
     split_seed: int = 1234
-    seed: int = "${seed}"  # type: ignore[assignment]
     masking: str = "dynamic"
     dupe_factor: int = 10
     format: str | None = None  # stream | segment_pair | sentence_pair | full_sentences | doc_sentences
     short_seq_prob: float = 0.1
     cache_dir: str | None = "${paths.cache_dir}"
-    download: bool = True
 
 
 @dataclass
-class TargetSchema:
+class CoLADataSchema(DataSchema):
+    _target_: str = "bertlab.data.cola.CoLADataModule"
+    max_length: int = 128
+    bucket_batches: int = 50
+
+
+@dataclass
+class SQuADv2DataSchema(DataSchema):
+    _target_: str = "bertlab.data.squad_datamodule.SQuADv2DataModule"
+    split: str = "official"
+    max_seq_length: int = 384
+    doc_stride: int = 128
+    max_query_length: int = 64
+    max_bad_answer_fraction: float = 0.01
+    bucket_batches: int = 50
+
+
+# --- collators -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CollatorSchema:
+    """A collator factory, called with the built tokenizer."""
+
     _target_: str = "???"
+    _partial_: bool = True
+    pad_to_multiple_of: int | None = None
 
 
 @dataclass
-class MLMCollatorSchema:
+class MLMCollatorSchema(CollatorSchema):
     _target_: str = "bertlab.data.collators.MLMCollator"
-    _partial_: bool = True
     seed: int = "${seed}"  # type: ignore[assignment]
     probability: float = 0.15
     mask_fraction: float = 0.8
     random_fraction: float = 0.1
-    pad_to_multiple_of: int | None = None
-
-
-@dataclass
-class MLMObjectiveSchema:
-    name: str = "mlm"
-    monitor: str = "val/loss"
-    monitor_mode: str = "min"
-    module: TargetSchema = field(default_factory=TargetSchema)
-    collator: MLMCollatorSchema = field(default_factory=MLMCollatorSchema)
-
-
-@dataclass
-class RTDModuleSchema:
-    _target_: str = "bertlab.objectives.replaced_token_detection.ReplacedTokenDetection"
-    generator_ratio: float = 0.25
-    disc_weight: float = 50.0
-    seed: int = "${seed}"  # type: ignore[assignment]
-
-
-@dataclass
-class RTDObjectiveSchema:
-    name: str = "rtd"
-    monitor: str = "val/loss"
-    monitor_mode: str = "min"
-    module: RTDModuleSchema = field(default_factory=RTDModuleSchema)
-    collator: MLMCollatorSchema = field(default_factory=MLMCollatorSchema)
-
-
-@dataclass
-class CLMCollatorSchema:
-    _target_: str = "bertlab.data.collators.CLMCollator"
-    _partial_: bool = True
-    pad_to_multiple_of: int | None = None
-
-
-@dataclass
-class CLMObjectiveSchema:
-    name: str = "clm"
-    monitor: str = "val/loss"
-    monitor_mode: str = "min"
-    module: TargetSchema = field(default_factory=TargetSchema)
-    collator: CLMCollatorSchema = field(default_factory=CLMCollatorSchema)
 
 
 @dataclass
@@ -135,43 +126,89 @@ class PairCollatorSchema(MLMCollatorSchema):
 
 
 @dataclass
-class SentencePairObjectiveSchema:
-    name: str = "nsp"
-    monitor: str = "val/loss"
-    monitor_mode: str = "min"
-    module: TargetSchema = field(default_factory=TargetSchema)
-    collator: PairCollatorSchema = field(default_factory=PairCollatorSchema)
+class CLMCollatorSchema(CollatorSchema):
+    _target_: str = "bertlab.data.collators.CLMCollator"
 
 
 @dataclass
-class CoLADataSchema:
-    _target_: str = "bertlab.data.cola.CoLADataModule"
-    data_dir: str = "${paths.data_dir}"
-    max_length: int = 128
-    batch_size: int = 32
-    eval_batch_size: int | None = None
-    num_workers: int = 0
+class ClassificationCollatorSchema(CollatorSchema):
+    _target_: str = "bertlab.data.classification.ClassificationCollator"
+
+
+@dataclass
+class SpanCollatorSchema(CollatorSchema):
+    _target_: str = "bertlab.data.squad_features.SpanCollator"
+
+
+# --- objectives: the LightningModule's extra arguments and its collator ------------------------------------
+
+
+@dataclass
+class TargetSchema:
+    _target_: str = "???"
+
+
+@dataclass
+class RTDModuleSchema(TargetSchema):
+    _target_: str = "bertlab.objectives.replaced_token_detection.ReplacedTokenDetection"
+    generator_ratio: float = 0.25
+    disc_weight: float = 50.0
     seed: int = "${seed}"  # type: ignore[assignment]
-    bucket_batches: int = 50
-    download: bool = True
 
 
 @dataclass
-class SequenceClassificationModuleSchema:
+class SequenceClassificationModuleSchema(TargetSchema):
     _target_: str = "bertlab.objectives.sequence_classification.SequenceClassification"
     num_labels: int | None = None
     classifier_dropout: float | None = None
 
 
 @dataclass
-class ClassificationCollatorSchema:
-    _target_: str = "bertlab.data.classification.ClassificationCollator"
-    _partial_: bool = True
-    pad_to_multiple_of: int | None = None
+class ExtractiveQAModuleSchema(TargetSchema):
+    _target_: str = "bertlab.objectives.extractive_qa.ExtractiveQuestionAnswering"
+    n_best: int = 20
+    max_answer_length: int = 30
+    null_threshold: float = 0.0
 
 
 @dataclass
-class SequenceClassificationObjectiveSchema:
+class ObjectiveSchema:
+    """``conf/objective/<name>.yaml``: what to monitor, the module and its collator."""
+
+    name: str = "???"
+    monitor: str = "val/loss"
+    monitor_mode: str = "min"
+    module: TargetSchema = field(default_factory=TargetSchema)
+    collator: CollatorSchema = field(default_factory=CollatorSchema)
+
+
+@dataclass
+class MLMObjectiveSchema(ObjectiveSchema):
+    name: str = "mlm"
+    collator: MLMCollatorSchema = field(default_factory=MLMCollatorSchema)
+
+
+@dataclass
+class SentencePairObjectiveSchema(ObjectiveSchema):
+    name: str = "nsp"
+    collator: PairCollatorSchema = field(default_factory=PairCollatorSchema)
+
+
+@dataclass
+class RTDObjectiveSchema(ObjectiveSchema):
+    name: str = "rtd"
+    module: RTDModuleSchema = field(default_factory=RTDModuleSchema)
+    collator: MLMCollatorSchema = field(default_factory=MLMCollatorSchema)
+
+
+@dataclass
+class CLMObjectiveSchema(ObjectiveSchema):
+    name: str = "clm"
+    collator: CLMCollatorSchema = field(default_factory=CLMCollatorSchema)
+
+
+@dataclass
+class SequenceClassificationObjectiveSchema(ObjectiveSchema):
     name: str = "sequence_classification"
     monitor: str = "val/mcc"
     monitor_mode: str = "max"
@@ -180,39 +217,7 @@ class SequenceClassificationObjectiveSchema:
 
 
 @dataclass
-class SQuADv2DataSchema:
-    _target_: str = "bertlab.data.squad_datamodule.SQuADv2DataModule"
-    data_dir: str = "${paths.data_dir}"
-    split: str = "official"
-    max_seq_length: int = 384
-    doc_stride: int = 128
-    max_query_length: int = 64
-    batch_size: int = 32
-    eval_batch_size: int | None = None
-    num_workers: int = 0
-    seed: int = "${seed}"  # type: ignore[assignment]
-    max_bad_answer_fraction: float = 0.01
-    bucket_batches: int = 50
-    download: bool = True
-
-
-@dataclass
-class ExtractiveQAModuleSchema:
-    _target_: str = "bertlab.objectives.extractive_qa.ExtractiveQuestionAnswering"
-    n_best: int = 20
-    max_answer_length: int = 30
-    null_threshold: float = 0.0
-
-
-@dataclass
-class SpanCollatorSchema:
-    _target_: str = "bertlab.data.squad_features.SpanCollator"
-    _partial_: bool = True
-    pad_to_multiple_of: int | None = None
-
-
-@dataclass
-class ExtractiveQAObjectiveSchema:
+class ExtractiveQAObjectiveSchema(ObjectiveSchema):
     name: str = "extractive_qa"
     monitor: str = "val/f1"
     monitor_mode: str = "max"
@@ -220,18 +225,26 @@ class ExtractiveQAObjectiveSchema:
     collator: SpanCollatorSchema = field(default_factory=SpanCollatorSchema)
 
 
+SCHEMAS = {
+    "data": {"shakespeare": ShakespeareDataSchema, "cola": CoLADataSchema, "squad_v2": SQuADv2DataSchema},
+    "objective": {
+        "mlm": MLMObjectiveSchema,
+        "sentence_pair": SentencePairObjectiveSchema,
+        "rtd": RTDObjectiveSchema,
+        "clm": CLMObjectiveSchema,
+        "sequence_classification": SequenceClassificationObjectiveSchema,
+        "extractive_qa": ExtractiveQAObjectiveSchema,
+    },
+}
+
+
 def register_schemas() -> None:
-    """Idempotent; called before any compose (the CLI entry points and the tests)."""
+    """Idempotent; called before any compose (the CLI entry points and the tests).
+
+    Each group file starts its defaults list with ``<name>_schema`` (e.g. ``conf/data/cola.yaml``).
+    """
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainSchema)
-    cs.store(group="data", name="shakespeare_schema", node=ShakespeareDataSchema)
-    cs.store(group="data", name="cola_schema", node=CoLADataSchema)
-    cs.store(
-        group="objective", name="sequence_classification_schema", node=SequenceClassificationObjectiveSchema
-    )
-    cs.store(group="objective", name="mlm_schema", node=MLMObjectiveSchema)
-    cs.store(group="data", name="squad_v2_schema", node=SQuADv2DataSchema)
-    cs.store(group="objective", name="extractive_qa_schema", node=ExtractiveQAObjectiveSchema)
-    cs.store(group="objective", name="rtd_schema", node=RTDObjectiveSchema)
-    cs.store(group="objective", name="clm_schema", node=CLMObjectiveSchema)
-    cs.store(group="objective", name="sentence_pair_schema", node=SentencePairObjectiveSchema)
+    for group, schemas in SCHEMAS.items():
+        for name, node in schemas.items():
+            cs.store(group=group, name=f"{name}_schema", node=node)
