@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from bertlab.data.collators import pad_stack
+from bertlab.data.collators import pad_batch
 
 
 class ClassificationDataset(Dataset):
@@ -51,11 +51,8 @@ class ClassificationCollator:
         self.pad_id = tokenizer.pad_token_id
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        input_ids = pad_stack(
-            [it["input_ids"] for it in items], self.pad_id, self.pad_to_multiple_of
-        )  # (B, T)
-        lengths = torch.tensor([len(it["input_ids"]) for it in items])  # (B,)
-        attention_mask = (torch.arange(input_ids.shape[1])[None, :] < lengths[:, None]).long()  # (B, T)
+        input_ids, attention = pad_batch(items, self.pad_id, self.pad_to_multiple_of)  # (B, T) each
+        attention_mask = attention.long()
         return {
             "input_ids": input_ids,
             "attention_mask": attention_mask,

@@ -21,6 +21,20 @@ def pad_stack(rows: list[torch.Tensor], pad_id: int, multiple_of: int | None = N
     return out
 
 
+def pad_batch(
+    items: list[dict], pad_id: int, multiple_of: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``items[i]["input_ids"]`` stacked and right-padded → (input_ids (B, T), attention (B, T) bool).
+
+    The attention mask comes from the lengths, not from comparing with ``pad_id`` (a GPT-2 vocabulary may
+    use a real token as padding).
+    """
+    rows = [it["input_ids"] for it in items]
+    input_ids = pad_stack(rows, pad_id, multiple_of)  # (B, T)
+    lengths = torch.tensor([len(r) for r in rows])  # (B,)
+    return input_ids, torch.arange(input_ids.shape[1])[None, :] < lengths[:, None]
+
+
 @dataclass
 class MLMCollator:
     """Batch for masked language modelling: ``input_ids`` (corrupted), ``labels``, ``attention_mask``.
@@ -52,12 +66,11 @@ class MLMCollator:
         )
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        input_ids = pad_stack([it["input_ids"] for it in items], self.pad_id, self.pad_to_multiple_of)
+        input_ids, attention = pad_batch(items, self.pad_id, self.pad_to_multiple_of)
         epochs = np.array([it["mask_epoch"] for it in items], dtype=np.int64)
         indices = np.array([it["index"] for it in items], dtype=np.int64)
         corrupted, labels = mask_tokens(input_ids, self.rule, self.seed, epochs, indices)
         batch = {"input_ids": corrupted, "labels": labels}
-        attention = input_ids != self.pad_id
         if not bool(attention.all()):
             batch["attention_mask"] = attention.long()
         return batch
@@ -79,9 +92,7 @@ class CLMCollator:
         self.pad_id = tokenizer.pad_token_id
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        lengths = torch.tensor([len(it["input_ids"]) for it in items])
-        input_ids = pad_stack([it["input_ids"] for it in items], self.pad_id, self.pad_to_multiple_of)
-        attention = torch.arange(input_ids.shape[1])[None, :] < lengths[:, None]  # (B, T); pad id may be a token
+        input_ids, attention = pad_batch(items, self.pad_id, self.pad_to_multiple_of)  # (B, T) each
         batch = {"input_ids": input_ids, "labels": input_ids.masked_fill(~attention, IGNORE_INDEX)}
         if not bool(attention.all()):
             batch["attention_mask"] = attention.long()
