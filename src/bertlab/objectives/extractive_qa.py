@@ -22,8 +22,10 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torchmetrics import MeanMetric
+from transformers import AutoModelForQuestionAnswering, PreTrainedModel
 
 from bertlab.evaluation import span_decoding, squad_v2
+from bertlab.export import load_encoder, load_renamed
 from bertlab.models.heads import SpanHead
 from bertlab.objectives.base import Objective
 
@@ -32,7 +34,10 @@ PREDICTION_FILES = ("predictions.json", "nbest_predictions.json", "null_odds.jso
 
 
 def span_loss(
-    start_logits: torch.Tensor, end_logits: torch.Tensor, start_positions: torch.Tensor, end_positions: torch.Tensor
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    start_positions: torch.Tensor,
+    end_positions: torch.Tensor,
 ) -> torch.Tensor:
     """Mean of the start and end cross-entropies; logits (B, T), positions (B,) token indices."""
     start = nn.functional.cross_entropy(start_logits, start_positions)
@@ -46,20 +51,27 @@ def write_json_atomically(payload: object, path: Path) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(payload, handle, indent=2, ensure_ascii=False)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the result files are for everyone who can read the run
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def complete_examples(examples: list, windows: list, collected: dict) -> tuple[dict[str, str], dict[int, object]]:
+def complete_examples(
+    examples: list, windows: list, collected: dict
+) -> tuple[dict[str, str], dict[int, object]]:
     """Contexts of the examples whose windows were all collected, and those windows as ``WindowLogits``.
 
     Examples with missing windows (``limit_val_batches``) are left out with a warning, never half-decoded.
     """
     missing = {windows[i].example_index for i in range(len(windows)) if i not in collected}
     if missing:
-        log.warning("evaluating %d of %d examples: the others were not fully seen", len(examples) - len(missing), len(examples))
+        log.warning(
+            "evaluating %d of %d examples: the others were not fully seen",
+            len(examples) - len(missing),
+            len(examples),
+        )
     contexts = {e.id: e.context for k, e in enumerate(examples) if k not in missing}
     logits = {
         i: span_decoding.WindowLogits(examples[w.example_index].id, *collected[i], w.offsets)
@@ -87,6 +99,18 @@ class ExtractiveQuestionAnswering(Objective):
         self.n_best, self.max_answer_length, self.null_threshold = n_best, max_answer_length, null_threshold
         self.eval_loss = MeanMetric()
         self.collected: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def hf_models(self) -> dict[str, PreTrainedModel]:
+        """``BertForQuestionAnswering`` (or the encoder type's QA model): our head is its ``qa_outputs``."""
+        task = AutoModelForQuestionAnswering.from_config(self.encoder.config)
+        load_encoder(task, self.encoder)
+        load_renamed(task, self.head.state_dict())
+        return {"": task}
+
+    def load_exported(self, directory: str | Path) -> None:
+        """Take the span head from an exported QA model (the encoder was built from the same directory)."""
+        task = AutoModelForQuestionAnswering.from_pretrained(str(directory))
+        self.head.qa_outputs.load_state_dict(task.qa_outputs.state_dict())
 
     def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Start and end logits (B, T) in float32; padding positions get the lowest value."""
@@ -143,9 +167,13 @@ class ExtractiveQuestionAnswering(Objective):
         self.eval_loss.reset()
         if not contexts:
             return
-        predictions = span_decoding.decode(logits, contexts, self.n_best, self.max_answer_length, self.null_threshold)
+        predictions = span_decoding.decode(
+            logits, contexts, self.n_best, self.max_answer_length, self.null_threshold
+        )
         golds = {e.id: [a.text for a in e.answers] for e in examples if e.id in contexts}
-        metrics = squad_v2.evaluate(golds, predictions.best_non_null, predictions.null_odds, self.null_threshold)
+        metrics = squad_v2.evaluate(
+            golds, predictions.best_non_null, predictions.null_odds, self.null_threshold
+        )
         for name, value in metrics.items():
             self.log(f"{stage}/{name}", float(value), sync_dist=True, prog_bar=name == "f1")
         if self.trainer.is_global_zero:
