@@ -56,8 +56,13 @@ def run_hf(size: str, precision: str, block: int, batch: int, steps: int, warmup
     import tempfile
 
     import torch
-    from transformers import (BertForMaskedLM, DataCollatorForLanguageModeling, Trainer, TrainerCallback,
-                              TrainingArguments)
+    from transformers import (
+        BertForMaskedLM,
+        DataCollatorForLanguageModeling,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
 
     from bertlab.train import build
 
