@@ -28,7 +28,8 @@ CASES = {
 }
 
 
-def _test_metrics(tmp_path: Path, name: str, overrides: list[str], *extra: str) -> dict[str, float]:
+def _evaluate(tmp_path: Path, name: str, overrides: list[str], *extra: str) -> Path:
+    """An evaluation-only run (random tiny model) on the fixture; returns its run directory."""
     run_dir = tmp_path / name
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache")}
     command = [sys.executable, "-m", "bertlab.train", "debug=smoke", f"paths.data_dir={FIXTURE_DATA}",
@@ -36,6 +37,11 @@ def _test_metrics(tmp_path: Path, name: str, overrides: list[str], *extra: str) 
                f"hydra.run.dir={run_dir}", *overrides, *extra]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=420)
     assert result.returncode == 0, result.stderr[-4000:]
+    return run_dir
+
+
+def _test_metrics(tmp_path: Path, name: str, overrides: list[str], *extra: str) -> dict[str, float]:
+    run_dir = _evaluate(tmp_path, name, overrides, *extra)
     with (run_dir / "csv" / "metrics.csv").open(newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if any(k.startswith("test/") and v for k, v in r.items())]
     return {k: float(v) for k, v in rows[-1].items() if k.startswith("test/") and v}
@@ -56,3 +62,13 @@ def test_two_process_evaluation_equals_one_process(tmp_path, case):
             start = max(i for i, line in enumerate(lines) if "confusion matrix" in line)
             counts = [int(v) for line in lines[start + 2 : start + 4] for v in line.split() if v.isdigit()]
             assert sum(counts) == 8, run
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_squad_predictions_reach_wandb_as_a_table(tmp_path):
+    overrides, _ = CASES["squad_v2_local"]
+    run_dir = _evaluate(tmp_path, "wandb", overrides, "logger=wandb")
+    tables = list(run_dir.glob("wandb/offline-run-*/files/media/table/test/predictions_*.table.json"))
+    assert len(tables) == 1
+    assert '"columns": ["id", "question", "prediction", "gold", "null_odds"]' in tables[0].read_text()

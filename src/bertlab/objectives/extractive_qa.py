@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from lightning.pytorch.loggers import WandbLogger
 from torch import nn
 from torchmetrics import MeanMetric
 from transformers import AutoModelForQuestionAnswering, PreTrainedModel
@@ -178,6 +179,21 @@ class ExtractiveQuestionAnswering(Objective):
             self.log(f"{stage}/{name}", float(value), sync_dist=True, prog_bar=name == "f1")
         if self.trainer.is_global_zero:
             self._write(stage, predictions)
+            self._log_wandb_table(stage, examples, predictions, golds)
+
+    def _log_wandb_table(self, stage, examples, predictions, golds, rows: int = 200) -> None:
+        """A W&B table of the first ``rows`` questions: prediction, gold answers, null odds."""
+        loggers = [lg for lg in self.loggers if isinstance(lg, WandbLogger)]
+        if not loggers:
+            return
+        import wandb
+
+        table = wandb.Table(columns=["id", "question", "prediction", "gold", "null_odds"])
+        for example in [e for e in examples if e.id in golds][:rows]:
+            table.add_data(example.id, example.question, predictions.answers[example.id],
+                           " | ".join(golds[example.id]) or "(no answer)", predictions.null_odds[example.id])
+        for logger in loggers:
+            logger.experiment.log({f"{stage}/predictions": table})
 
     def _write(self, stage: str, predictions: span_decoding.Predictions) -> None:
         directory = Path(self.trainer.default_root_dir) / "predictions" / stage
