@@ -6,6 +6,7 @@ No sampler padding duplicates an example, and every SQuAD window of an example i
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -71,4 +72,5 @@ def test_squad_predictions_reach_wandb_as_a_table(tmp_path):
     run_dir = _evaluate(tmp_path, "wandb", overrides, "logger=wandb")
     tables = list(run_dir.glob("wandb/offline-run-*/files/media/table/test/predictions_*.table.json"))
     assert len(tables) == 1
-    assert '"columns": ["id", "question", "prediction", "gold", "null_odds"]' in tables[0].read_text()
+    table = json.loads(tables[0].read_text())
+    assert table["columns"] == ["id", "question", "prediction", "gold", "null_odds"] and table["data"]
