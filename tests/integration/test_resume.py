@@ -30,7 +30,10 @@ def _command(run_dir: Path, *extra: str) -> list[str]:
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache")}
+    # One intra-op thread: with several, the CPU embedding backward sums in an order that can change with
+    # thread scheduling (seen: 1.6e-7 apart after one step on a loaded machine), so no two runs are bitwise equal.
+    return {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
+            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def _parameters(run_dir: Path) -> dict[str, torch.Tensor]:
