@@ -5,13 +5,13 @@ Pure pieces shared by classification datamodules (CoLA now, other GLUE tasks lat
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from bertlab.data.collators import pad_batch
+from bertlab.data.collators import PaddingCollator, pad_batch
 
 
 class ClassificationDataset(Dataset):
@@ -40,15 +40,8 @@ class ClassificationDataset(Dataset):
 
 
 @dataclass
-class ClassificationCollator:
+class ClassificationCollator(PaddingCollator):
     """Batch: ``input_ids`` (B, T) padded to the longest in the batch, ``attention_mask`` (B, T), ``labels`` (B,)."""
-
-    tokenizer: InitVar[object]
-    pad_to_multiple_of: int | None = None
-    pad_id: int = field(init=False)
-
-    def __post_init__(self, tokenizer) -> None:
-        self.pad_id = tokenizer.pad_token_id
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
         input_ids, attention = pad_batch(items, self.pad_id, self.pad_to_multiple_of)  # (B, T) each

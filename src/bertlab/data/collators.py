@@ -36,6 +36,19 @@ def pad_batch(
 
 
 @dataclass
+class PaddingCollator:
+    """Base for collators that only need the tokenizer's pad id (the tokenizer itself is not kept, so the
+    collator pickles cheaply into DataLoader workers)."""
+
+    tokenizer: InitVar[object]
+    pad_to_multiple_of: int | None = None
+    pad_id: int = field(init=False)
+
+    def __post_init__(self, tokenizer) -> None:
+        self.pad_id = tokenizer.pad_token_id
+
+
+@dataclass
 class MLMCollator:
     """Batch for masked language modelling: ``input_ids`` (corrupted), ``labels``, ``attention_mask``.
 
@@ -77,19 +90,12 @@ class MLMCollator:
 
 
 @dataclass
-class CLMCollator:
+class CLMCollator(PaddingCollator):
     """Batch for causal language modelling: ``input_ids``, ``labels`` (= input ids, -100 at padding).
 
     Labels are *not* shifted here; the loss compares position t's logits with token t+1 (as HF's
     ``GPT2LMHeadModel`` does). ``attention_mask`` is only added when the batch contains padding.
     """
-
-    tokenizer: InitVar[object]
-    pad_to_multiple_of: int | None = None
-    pad_id: int = field(init=False)
-
-    def __post_init__(self, tokenizer) -> None:
-        self.pad_id = tokenizer.pad_token_id
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
         input_ids, attention = pad_batch(items, self.pad_id, self.pad_to_multiple_of)  # (B, T) each

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from bertlab.data.collators import pad_stack
+from bertlab.data.collators import PaddingCollator, pad_batch, pad_stack
 from bertlab.data.squad import Answer, SquadExample
 
 CLS_INDEX = 0
@@ -141,20 +141,16 @@ class WindowDataset(Dataset):
 
 
 @dataclass
-class SpanCollator:
+class SpanCollator(PaddingCollator):
     """Batch of windows: ``input_ids``, ``token_type_ids``, ``attention_mask`` (B, T), ``start_positions``,
     ``end_positions`` and ``window_index`` (B,). Pads to the longest window (rounded up to a multiple)."""
 
-    tokenizer: object
-    pad_to_multiple_of: int | None = None
-
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
-        pad_id = self.tokenizer.pad_token_id
-        input_ids = pad_stack([it["input_ids"] for it in items], pad_id, self.pad_to_multiple_of)
+        input_ids, attention = pad_batch(items, self.pad_id, self.pad_to_multiple_of)  # (B, T) each
         return {
             "input_ids": input_ids,
             "token_type_ids": pad_stack([it["token_type_ids"] for it in items], 0, self.pad_to_multiple_of),
-            "attention_mask": (input_ids != pad_id).long(),
+            "attention_mask": attention.long(),
             "start_positions": torch.tensor([it["start_positions"] for it in items]),
             "end_positions": torch.tensor([it["end_positions"] for it in items]),
             "window_index": torch.tensor([it["window_index"] for it in items]),

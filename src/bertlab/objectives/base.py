@@ -39,6 +39,27 @@ class Objective(L.LightningModule):
         scheduler = self.scheduler_factory(optimizer, total_steps=self.total_steps())
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    # Evaluation: each objective implements the two hooks below; the Lightning hooks dispatch by stage.
+    def evaluate_batch(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
+        """Accumulate one evaluation batch of ``stage`` ("val" or "test") into the objective's metrics."""
+        raise NotImplementedError
+
+    def finish_evaluation(self, stage: str) -> None:
+        """Compute, log (``stage/name`` keys) and reset the metrics accumulated for ``stage``."""
+        raise NotImplementedError
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self.evaluate_batch(batch, batch_idx, "val")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self.evaluate_batch(batch, batch_idx, "test")
+
+    def on_validation_epoch_end(self) -> None:
+        self.finish_evaluation("val")
+
+    def on_test_epoch_end(self) -> None:
+        self.finish_evaluation("test")
+
     def encode(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Run the encoder on the HF keys present in the batch → last hidden state (B, T, H)."""
         return self.encoder(

@@ -63,23 +63,11 @@ class CausalLanguageModeling(Objective):
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch)
-
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch)
-
-    def _evaluate(self, batch: dict[str, torch.Tensor]) -> None:
+    def evaluate_batch(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
         loss, count = causal_lm_loss(self(batch), batch["labels"])
         self.eval_loss.update(loss.detach(), weight=count)  # token-weighted: exact corpus mean
 
-    def on_validation_epoch_end(self) -> None:
-        self._log_epoch("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch("test")
-
-    def _log_epoch(self, stage: str) -> None:
+    def finish_evaluation(self, stage: str) -> None:
         loss = self.eval_loss.compute()
         self.log(f"{stage}/loss", loss, prog_bar=True)
         self.log(f"{stage}/perplexity", torch.exp(loss))

@@ -125,13 +125,7 @@ class ExtractiveQuestionAnswering(Objective):
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._collect(batch)
-
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._collect(batch)
-
-    def _collect(self, batch: dict[str, torch.Tensor]) -> None:
+    def evaluate_batch(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
         start, end = self(batch)
         loss = span_loss(start, end, batch["start_positions"], batch["end_positions"])
         self.eval_loss.update(loss.detach(), weight=len(start))
@@ -154,13 +148,7 @@ class ExtractiveQuestionAnswering(Objective):
             merged.update(part)
         return merged
 
-    def on_validation_epoch_end(self) -> None:
-        self._finish("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._finish("test")
-
-    def _finish(self, stage: str) -> None:
+    def finish_evaluation(self, stage: str) -> None:
         examples, windows = self.trainer.datamodule.evaluation_set(stage)
         contexts, logits = complete_examples(examples, windows, self._gathered())
         self.collected = {}

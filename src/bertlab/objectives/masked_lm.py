@@ -49,25 +49,13 @@ class MaskedLanguageModeling(Objective):
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "test")
-
-    def _evaluate(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+    def evaluate_batch(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
         loss, logits, targets = self(batch)
         count = targets.numel()
         self.eval_loss.update(loss.detach(), weight=count)  # token-weighted: exact corpus mean over ranks
         self.eval_accuracy.update((logits.argmax(-1) == targets).float().mean(), weight=count)
 
-    def on_validation_epoch_end(self) -> None:
-        self._log_epoch("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch("test")
-
-    def _log_epoch(self, stage: str) -> None:
+    def finish_evaluation(self, stage: str) -> None:
         loss = self.eval_loss.compute()  # synchronised over ranks by torchmetrics
         # values are already reduced over ranks; sync_dist=True makes every rank log the same number
         self.log(f"{stage}/loss", loss, prog_bar=True, sync_dist=True)

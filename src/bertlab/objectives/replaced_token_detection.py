@@ -194,13 +194,7 @@ class ReplacedTokenDetection(Objective):
         self.log("train/disc_loss", out["disc_loss"])
         return out["loss"]
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, batch_idx, "val")
-
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, batch_idx, "test")
-
-    def _evaluate(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
+    def evaluate_batch(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
         out = self(batch, self._rng(stage, batch_idx))  # keyed by batch: every evaluation sees the same draws
         count = out["rtd_labels"].numel()
         self.eval_loss.update(out["loss"].detach(), weight=count)
@@ -210,13 +204,7 @@ class ReplacedTokenDetection(Objective):
         for metric in self.rtd_metrics.values():
             metric.update(probs, out["rtd_labels"])
 
-    def on_validation_epoch_end(self) -> None:
-        self._log_epoch("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch("test")
-
-    def _log_epoch(self, stage: str) -> None:
+    def finish_evaluation(self, stage: str) -> None:
         self.log(f"{stage}/loss", self.eval_loss.compute(), prog_bar=True)
         self.log(f"{stage}/gen_loss", self.eval_gen_loss.compute())
         self.log(f"{stage}/disc_loss", self.eval_disc_loss.compute())

@@ -90,13 +90,7 @@ class SentencePairPretraining(Objective):
         self.log("train/pair_loss", out["pair_loss"])
         return out["loss"]
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch)
-
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch)
-
-    def _evaluate(self, batch: dict[str, torch.Tensor]) -> None:
+    def evaluate_batch(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
         out = self(batch)
         tokens, rows = out["mlm_targets"].numel(), batch["next_sentence_label"].numel()
         # weighted: exact corpus means over batches and ranks
@@ -108,13 +102,7 @@ class SentencePairPretraining(Objective):
         correct = out["pair_logits"].argmax(-1) == batch["next_sentence_label"]
         self.eval_pair_accuracy.update(correct.float().mean(), weight=rows)
 
-    def on_validation_epoch_end(self) -> None:
-        self._log_epoch("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch("test")
-
-    def _log_epoch(self, stage: str) -> None:
+    def finish_evaluation(self, stage: str) -> None:
         metrics = (self.eval_mlm_loss, self.eval_mlm_accuracy, self.eval_pair_loss, self.eval_pair_accuracy)
         mlm, mlm_accuracy, pair, pair_accuracy = (m.compute() for m in metrics)  # synchronised over ranks
         self.log(f"{stage}/loss", mlm + pair, prog_bar=True)

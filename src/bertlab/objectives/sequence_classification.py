@@ -121,25 +121,13 @@ class SequenceClassification(Objective):
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "test")
-
-    def _evaluate(self, batch: dict[str, torch.Tensor], stage: str) -> None:
+    def evaluate_batch(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
         logits = self(batch)
         labels = batch["labels"]
         self.eval_loss.update(classification_loss(logits, labels).detach(), weight=labels.numel())
         self.metrics[stage].update(logits.argmax(-1), labels)
 
-    def on_validation_epoch_end(self) -> None:
-        self._log_epoch("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch("test")
-
-    def _log_epoch(self, stage: str) -> None:
+    def finish_evaluation(self, stage: str) -> None:
         results = self.metrics[stage].compute()  # synchronised over ranks by torchmetrics
         self.log(f"{stage}/loss", self.eval_loss.compute(), prog_bar=True)
         self.log(f"{stage}/mcc", results["mcc"], prog_bar=True)
