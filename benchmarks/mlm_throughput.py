@@ -16,6 +16,7 @@ import os
 from hydra.utils import instantiate
 
 from benchmarks.common import StepTimer, compose_run, machine_line, median
+from bertlab.runtime import configure_allocator
 from bertlab.train import build
 
 
@@ -26,6 +27,7 @@ def measure(model: str, precision: str, block: int, batch: int, steps: int, warm
         "trainer.val_check_interval=100000", "trainer.enable_progress_bar=false",
         "logger=none", "callbacks=none", "test=false",
     ])
+    configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     timer = StepTimer(warmup)
     trainer = instantiate(

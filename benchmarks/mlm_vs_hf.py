@@ -41,9 +41,11 @@ def run_bertlab(size: str, precision: str, block: int, batch: int, steps: int, w
     from hydra.utils import instantiate
 
     from benchmarks.common import StepTimer
+    from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
     cfg = _compose(size, precision, block, batch, steps + warmup)
+    configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     timer = StepTimer(warmup)
     trainer = instantiate(cfg.trainer, callbacks=[timer], logger=False, enable_checkpointing=False,

@@ -34,6 +34,7 @@ class TrainSchema:
     ckpt_path: str | None = None
     resume: str = "auto"
     compile: bool = False
+    cpu_allocator: str = "cached"
     export: bool = False
     paths: Any = None
     tokenizer: Any = None

@@ -61,6 +61,7 @@ def evaluate_run(
     from omegaconf import OmegaConf, open_dict
 
     from bertlab.export import _best_checkpoint
+    from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
     run_dir = Path(run_dir)
@@ -75,6 +76,7 @@ def evaluate_run(
             cfg.tokenizer.name_or_path = str(exported)
             cfg.model = {"_target_": "bertlab.models.encoder.PretrainedEncoder", "path": str(exported)}
         cfg.merge_with_dotlist(list(overrides))
+    configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     if exported is not None:
         if not hasattr(module, "load_exported"):

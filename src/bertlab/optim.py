@@ -24,9 +24,9 @@ def adamw(
     weight_decay: float = 0.01,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
-    fused: bool | None = None,
+    fused: bool | None = True,
 ) -> torch.optim.Optimizer:
-    """AdamW over :func:`parameter_groups`; ``fused=None`` lets torch pick its fastest implementation."""
+    """AdamW over :func:`parameter_groups`; ``fused=None`` lets torch pick (foreach on CPU, slower there)."""
     return torch.optim.AdamW(parameter_groups(module, weight_decay), lr=lr, betas=tuple(betas), eps=eps, fused=fused)
 
 

@@ -26,6 +26,7 @@ from bertlab.callbacks.hf_export import HFExportCallback
 from bertlab.config import config_dir, register_schemas
 from bertlab.models.encoder import ConfigKeyError, position_limit
 from bertlab.resume import check_compatible, resolve_checkpoint
+from bertlab.runtime import configure_allocator
 
 log = logging.getLogger(__name__)
 register_schemas()
@@ -105,6 +106,7 @@ def train(cfg: DictConfig) -> float | None:
     """Fit (and test) one run; return ``objective.monitor`` for sweepers."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     check_launch(cfg)
+    configure_allocator(cfg.cpu_allocator)
     L.seed_everything(cfg.seed, workers=True)
     datamodule, module = build(cfg)
     checkpoint = resolve_checkpoint(cfg.resume, cfg.ckpt_path, cfg.paths.output_dir)

@@ -62,6 +62,9 @@ def training_titles(titles: list[str]) -> list[str]:
     return ordered[: len(ordered) // 2]
 
 
+STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), "predict": ("test",)}
+
+
 class SQuADv2DataModule(KeyedDataModule):
     """Windows of SQuAD examples for extractive QA; ``evaluation_set(stage)`` gives the module what to decode.
 
@@ -156,7 +159,7 @@ class SQuADv2DataModule(KeyedDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.collate is None:
             self.collate = self.collator_factory(tokenizer=self.tokenizer)
-        for split in ("train", "val", "test"):
+        for split in STAGE_SPLITS.get(stage, ("train", "val", "test")):  # evaluation never tokenizes train
             if split not in self.datasets:
                 self.datasets[split] = WindowDataset(self._windows(split))
 

@@ -12,6 +12,7 @@ from typing import Any
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
 from bertlab import hub
+from bertlab.models.dropout import use_fast_dropout
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +31,29 @@ def _model_kwargs(model_type: str, attn_implementation: str) -> dict[str, Any]:
     return kwargs
 
 
+def _finish(model: PreTrainedModel, fast_dropout: bool) -> PreTrainedModel:
+    """``fast_dropout``: bertlab's cheaper dropout mask (``models/dropout.py``); same model, same weights."""
+    return use_fast_dropout(model) if fast_dropout else model
+
+
 class EncoderSpec:
     """A randomly initialised encoder of a given architecture (``model=bert_mini`` etc.).
 
-    Every keyword besides ``model_type`` and ``attn_implementation`` is a field of the transformers config
-    class (``BertConfig``, ``AlbertConfig``, ...); unknown fields are rejected instead of silently stored.
+    Every keyword besides ``model_type``, ``attn_implementation`` and ``fast_dropout`` is a field of the
+    transformers config class (``BertConfig``, ``AlbertConfig``, ...); unknown fields are rejected instead of
+    silently stored.
     """
 
-    def __init__(self, model_type: str = "bert", attn_implementation: str = "sdpa", **config: Any) -> None:
+    def __init__(
+        self, model_type: str = "bert", attn_implementation: str = "sdpa", fast_dropout: bool = True, **config: Any
+    ) -> None:
         known = set(AutoConfig.for_model(model_type).to_dict())
         unknown = sorted(set(config) - known)
         if unknown:
             cls = type(AutoConfig.for_model(model_type)).__name__
             raise ConfigKeyError(f"model.{unknown[0]} is not a field of transformers' {cls} (model_type={model_type})")
         self.model_type, self.attn_implementation, self.config = model_type, attn_implementation, config
+        self.fast_dropout = fast_dropout
 
     def hf_config(self, vocab_size: int, pad_token_id: int | None) -> PretrainedConfig:
         """``vocab_size`` is the tokenizer's; a ``model.vocab_size`` in the config is a minimum number of rows.
@@ -62,7 +72,8 @@ class EncoderSpec:
 
     def build(self, vocab_size: int, pad_token_id: int | None = None) -> PreTrainedModel:
         config = self.hf_config(vocab_size, pad_token_id)
-        return AutoModel.from_config(config, **_model_kwargs(self.model_type, self.attn_implementation))
+        model = AutoModel.from_config(config, **_model_kwargs(self.model_type, self.attn_implementation))
+        return _finish(model, self.fast_dropout)
 
 
 class PretrainedEncoder:
@@ -71,8 +82,15 @@ class PretrainedEncoder:
     ``from_scratch=True`` keeps the architecture and discards the weights (the source chapter's Code 8).
     """
 
-    def __init__(self, path: str = "minilm_l6", from_scratch: bool = False, attn_implementation: str = "sdpa"):
+    def __init__(
+        self,
+        path: str = "minilm_l6",
+        from_scratch: bool = False,
+        attn_implementation: str = "sdpa",
+        fast_dropout: bool = True,
+    ) -> None:
         self.path, self.from_scratch, self.attn_implementation = path, from_scratch, attn_implementation
+        self.fast_dropout = fast_dropout
 
     def build(self, vocab_size: int, pad_token_id: int | None = None) -> PreTrainedModel:
         target = hub.resolve(self.path)
@@ -84,10 +102,10 @@ class PretrainedEncoder:
             )
         kwargs = _model_kwargs(config.model_type, self.attn_implementation)
         if self.from_scratch:
-            return AutoModel.from_config(config, **kwargs)
+            return _finish(AutoModel.from_config(config, **kwargs), self.fast_dropout)
         # from_pretrained returns eval mode; Lightning keeps submodule modes, so fine-tuning would run without
         # dropout unless the encoder is put back in training mode here
-        return AutoModel.from_pretrained(target, **kwargs).train()
+        return _finish(AutoModel.from_pretrained(target, **kwargs).train(), self.fast_dropout)
 
 
 def position_limit(encoder: PreTrainedModel) -> int:

@@ -33,6 +33,7 @@ from transformers import (
 
 from bertlab.data.masking import IGNORE_INDEX
 from bertlab.export import load_encoder, load_renamed, mlm_head_state
+from bertlab.models.dropout import FastDropout, use_fast_dropout
 from bertlab.models.encoder import ConfigKeyError
 from bertlab.models.heads import MaskedLMHead, RTDHead
 from bertlab.objectives.base import Objective
@@ -85,6 +86,8 @@ def build_generator(discriminator: PreTrainedModel, ratio: float) -> PreTrainedM
         attn_implementation=discriminator.config._attn_implementation,
     )
     generator.embeddings = discriminator.embeddings
+    if any(isinstance(m, FastDropout) for m in discriminator.modules()):
+        use_fast_dropout(generator)  # the generator follows the discriminator's dropout implementation
     return generator
 
 
