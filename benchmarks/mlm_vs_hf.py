@@ -5,7 +5,9 @@
 
 Baseline: ``Trainer`` + ``DataCollatorForLanguageModeling`` + ``BertForMaskedLM`` (the source chapter's
 ``run_language_modeling.py`` path) on the same packed t8 blocks, in fp32 and bf16; its best setting is the
-reference. Each measurement runs in its own process (clean peak memory); settings are interleaved per repeat so
+reference. MFU = useful FLOP/s (``benchmarks/flops.py``) over a matmul peak measured at start-up: "own" the
+peak of the run's precision, "bf16" the bf16 peak, "best" the faster of the two (the machine's limit). Each
+measurement runs in its own process (clean peak memory); settings are interleaved per repeat so
 machine noise hits all alike; medians are printed. Needs BERTLAB_DATA_DIR.
 """
 
@@ -69,12 +71,14 @@ def run_hf(size: str, precision: str, block: int, batch: int, steps: int, warmup
     from bertlab.train import build
 
     cfg = _compose(size, "32-true", block, batch, steps + warmup)
+    cfg.model.fast_dropout = False  # plain transformers: torch's dropout, transformers' SDPA attention
     datamodule, module = build(cfg)  # the same tokenizer, blocks and encoder configuration
     datamodule.prepare_data()
     datamodule.setup("fit")
     blocks = datamodule.datasets["train"].blocks
     dataset = [{"input_ids": torch.as_tensor(blocks[i], dtype=torch.long)} for i in range(len(blocks))]
-    model = BertForMaskedLM(module.encoder.config)
+    model = BertForMaskedLM._from_config(module.encoder.config, attn_implementation="sdpa")
+    assert not any("bertlab" in type(m).__module__ for m in model.modules())
 
     class Timer(TrainerCallback):
         start, timed = None, 0
@@ -135,13 +139,16 @@ def report(args) -> None:
         flops = mlm_flops_per_token(BertConfig(**runs[SETTINGS[0]][0]["config"]), args.block)
         print(f"\n{size}: block {args.block}, batch {args.batch}, {args.steps} timed steps, "
               f"median of {args.repeats}; useful FLOPs/token {flops / 1e6:.1f} M")
-        print(f"{'run':<22}{'tokens/s':>10}{'× HF best':>11}{'peak RSS MB':>13}{'MFU':>8}")
+        print(f"{'run':<22}{'tokens/s':>10}{'× HF best':>11}{'peak RSS MB':>13}{'GFLOP/s':>9}{'MFU own':>9}"
+              f"{'MFU bf16':>9}{'MFU best':>9}")
         for framework, precision in SETTINGS:
             value = rate[(framework, precision)]
             rss = statistics.median(r["peak_rss_mb"] for r in runs[(framework, precision)])
-            mfu = value * flops / peaks["bf16-mixed" if precision == "bf16-mixed" else "32-true"]
+            useful = value * flops  # FLOP/s
+            own = useful / peaks[precision]
             print(f"{framework + ' ' + precision:<22}{value:>10,.0f}{value / baseline:>11.2f}{rss:>13,.0f}"
-                  f"{mfu:>8.1%}")
+                  f"{useful / 1e9:>9.0f}{own:>9.1%}{useful / peaks['bf16-mixed']:>9.1%}"
+                  f"{useful / max(peaks.values()):>9.1%}")
 
 
 def main() -> None:

@@ -2,8 +2,11 @@
 
     bertlab-plot outputs/mlm_shakespeare/runs/<run>
     bertlab-plot outputs/train/multiruns/<sweep> --metrics val/loss train/loss --out figures/
+    bertlab-plot outputs/train/multiruns/<sweep> --metrics val/loss --table     # also a Markdown table
 
-One figure per metric; in a sweep, one line per job, labelled by the values that job overrode.
+One figure per metric; in a sweep, one line per job, labelled by the values that job overrode. ``--table``
+prints, per job, the last logged value of each metric, its best (lowest for losses and perplexities,
+highest otherwise) and the step it was reached at.
 """
 
 from __future__ import annotations
@@ -74,14 +77,43 @@ def plot(root: str | Path, metrics: list[str] | None, out: str | Path | None) ->
     return written
 
 
+def lower_is_better(metric: str) -> bool:
+    return any(word in metric for word in ("loss", "perplexity"))
+
+
+def summary_table(root: str | Path, metrics: list[str]) -> str:
+    """A Markdown table: one row per run (labelled as in the plots), last and best value of each metric."""
+    root = Path(root)
+    header = ["run"] + [f"{m} {kind}" for m in metrics for kind in ("last", "best (step)")]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for run in find_runs(root):
+        curves = read_curves(run / "csv" / "metrics.csv")
+        cells = [run_label(run, root)]
+        for metric in metrics:
+            series = curves.get(metric)
+            if not series:
+                cells += ["–", "–"]
+                continue
+            pick = min if lower_is_better(metric) else max
+            step, value = pick(series, key=lambda point: point[1])
+            cells += [f"{series[-1][1]:.4g}", f"{value:.4g} ({step})"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Plot the CSV logs of a bertlab run or sweep.")
     parser.add_argument("root", help="a run directory or a sweep directory")
     parser.add_argument("--metrics", nargs="+", help="metric keys (default: all but learning rates)")
     parser.add_argument("--out", help="output directory (default: <root>/plots)")
+    parser.add_argument("--table", action="store_true", help="also print a Markdown table of the metrics")
     args = parser.parse_args()
     for path in plot(args.root, args.metrics, args.out):
         print(path)
+    if args.table:
+        if not args.metrics:
+            parser.error("--table needs --metrics")
+        print(summary_table(args.root, args.metrics))
 
 
 if __name__ == "__main__":

@@ -62,6 +62,15 @@ def test_pretrained_loads_the_weights_and_scratch_does_not():
         assert pretrained[key].shape == scratch[key].shape
         assert not torch.allclose(scratch[key], reference[key])
         assert abs(scratch[key].std().item() - 0.02) < 0.005  # initializer_range
+    # the checkpoint's pooler goes to the head, as BertForSequenceClassification.from_pretrained loads it
+    assert not any(key.startswith("pooler") for key in pretrained)
+    assert torch.equal(module.head.pooler.dense.weight, reference["pooler.dense.weight"])
+    assert torch.equal(module.head.pooler.dense.bias, reference["pooler.dense.bias"])
+    scratch_head = SequenceClassification(
+        PretrainedEncoder("minilm_l6", from_scratch=True).build(vocab_size=30522, pad_token_id=0), adamw,
+        id2label=LABELS,
+    ).head
+    assert not torch.allclose(scratch_head.pooler.dense.weight, reference["pooler.dense.weight"])
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 # Encoders whose HF base model has a pooler we replace with our own heads.
 _POOLED = {"bert", "albert"}
+# Attribute of a pretrained encoder holding its checkpoint's pooler weights (dense.weight, dense.bias).
+POOLER_STATE = "bertlab_pooler_state"
 
 
 class ConfigKeyError(ValueError):
@@ -103,9 +105,28 @@ class PretrainedEncoder:
         kwargs = _model_kwargs(config.model_type, self.attn_implementation)
         if self.from_scratch:
             return _finish(AutoModel.from_config(config, **kwargs), self.fast_dropout)
+        if config.model_type in _POOLED:
+            return _finish(self._with_pooler_state(target, kwargs), self.fast_dropout)
         # from_pretrained returns eval mode; Lightning keeps submodule modes, so fine-tuning would run without
         # dropout unless the encoder is put back in training mode here
         return _finish(AutoModel.from_pretrained(target, **kwargs).train(), self.fast_dropout)
+
+    @staticmethod
+    def _with_pooler_state(target: str, kwargs: dict[str, Any]) -> PreTrainedModel:
+        """Load with the pooler, keep its pretrained weights aside as ``POOLER_STATE`` and drop the module.
+
+        Our classification head owns the pooler (as ``BertForSequenceClassification`` does) and starts from
+        these weights, as HF's model would; a checkpoint without a pooler leaves no state (random init).
+        """
+        model, info = AutoModel.from_pretrained(
+            target, **{**kwargs, "add_pooling_layer": True}, output_loading_info=True
+        )
+        if not any(key.startswith("pooler") for key in info["missing_keys"]):
+            state = {k: v.detach().clone() for k, v in model.pooler.state_dict().items()}
+            # BERT's pooler is pooler.dense; ALBERT's is the Linear pooler itself
+            setattr(model, POOLER_STATE, {k if k.startswith("dense.") else f"dense.{k}": v for k, v in state.items()})
+        model.pooler = None
+        return model.train()
 
 
 def position_limit(encoder: PreTrainedModel) -> int:

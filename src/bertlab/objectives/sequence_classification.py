@@ -27,7 +27,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 from bertlab.evaluation.confusion import format_confusion, save_confusion_png, wandb_confusion_plot
 from bertlab.export import load_encoder, load_renamed
-from bertlab.models.encoder import ConfigKeyError
+from bertlab.models.encoder import POOLER_STATE, ConfigKeyError
 from bertlab.models.heads import SequenceClassificationHead
 from bertlab.objectives.base import Objective
 
@@ -92,6 +92,9 @@ class SequenceClassification(Objective):
         self.head = SequenceClassificationHead.for_config(
             encoder.config, len(self.id2label), classifier_dropout
         )
+        pretrained_pooler = getattr(encoder, POOLER_STATE, None)
+        if pretrained_pooler is not None:  # the checkpoint's pooler, as BertForSequenceClassification loads it
+            self.head.pooler.load_state_dict(pretrained_pooler)
         self.eval_loss = MeanMetric()
         self.metrics = nn.ModuleDict({s: classification_metrics(len(self.id2label)) for s in ("val", "test")})
         self.confusion: dict[str, torch.Tensor] = {}  # latest matrix per stage (rows true, columns predicted)
