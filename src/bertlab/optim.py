@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
+
+log = logging.getLogger(__name__)
 
 _NO_DECAY = ("bias", "LayerNorm.weight", "LayerNorm.bias", "layer_norm.weight", "layer_norm.bias")
 
@@ -26,8 +30,20 @@ def adamw(
     eps: float = 1e-8,
     fused: bool | None = True,
 ) -> torch.optim.Optimizer:
-    """AdamW over :func:`parameter_groups`; ``fused=None`` lets torch pick (foreach on CPU, slower there)."""
+    """AdamW over :func:`parameter_groups`; ``fused=None`` lets torch pick (foreach on CPU, slower there).
+
+    Lightning refuses gradient clipping with a fused optimizer under mixed precision (it cannot unscale the
+    gradients first), so a module whose trainer clips in ``*-mixed`` precision gets torch's choice instead.
+    """
+    if fused and _clips_under_mixed_precision(module):
+        log.info("optimizer.fused=true with gradient clipping in mixed precision: using torch's foreach AdamW")
+        fused = None
     return torch.optim.AdamW(parameter_groups(module, weight_decay), lr=lr, betas=tuple(betas), eps=eps, fused=fused)
+
+
+def _clips_under_mixed_precision(module: nn.Module) -> bool:
+    trainer = getattr(module, "_trainer", None)  # set once a Lightning trainer runs the module
+    return trainer is not None and "mixed" in str(trainer.precision) and bool(trainer.gradient_clip_val)
 
 
 def linear_warmup_decay(

@@ -43,14 +43,27 @@ def read_curves(metrics_csv: Path) -> dict[str, list[tuple[int, float]]]:
     return curves
 
 
-def run_label(run: Path, root: Path) -> str:
-    """The run's Hydra overrides that differ between jobs (or its directory name)."""
+def run_overrides(run: Path) -> list[str]:
+    """The command-line overrides of a run (``.hydra/overrides.yaml``), without ``hydra.*`` ones."""
     overrides = run / ".hydra" / "overrides.yaml"
-    if overrides.is_file():
-        values = [o for o in yaml.safe_load(overrides.read_text()) or [] if not o.startswith("hydra.")]
-        if values:
-            return " ".join(values)
+    if not overrides.is_file():
+        return []
+    return [o for o in yaml.safe_load(overrides.read_text()) or [] if not o.startswith("hydra.")]
+
+
+def run_label(run: Path, root: Path, common: frozenset[str] = frozenset()) -> str:
+    """The run's overrides that are not in ``common`` (or its directory name)."""
+    values = [o for o in run_overrides(run) if o not in common]
+    if values:
+        return " ".join(values)
     return str(run.relative_to(root)) if run != root else run.name
+
+
+def run_labels(runs: list[Path], root: Path) -> dict[Path, str]:
+    """Labels of sibling runs: the overrides that differ between them (all of them for a single run)."""
+    sets = [frozenset(run_overrides(run)) for run in runs]
+    common = frozenset.intersection(*sets) if len(sets) > 1 else frozenset()
+    return {run: run_label(run, root, common) for run in runs}
 
 
 def plot(root: str | Path, metrics: list[str] | None, out: str | Path | None) -> list[Path]:
@@ -58,6 +71,7 @@ def plot(root: str | Path, metrics: list[str] | None, out: str | Path | None) ->
     out_dir = Path(out) if out else root / "plots"
     out_dir.mkdir(parents=True, exist_ok=True)
     curves = {run: read_curves(run / "csv" / "metrics.csv") for run in find_runs(root)}
+    labels = run_labels(list(curves), root)
     names = metrics or sorted({k for c in curves.values() for k in c if not k.startswith("lr-")})
     written = []
     for name in names:
@@ -65,7 +79,7 @@ def plot(root: str | Path, metrics: list[str] | None, out: str | Path | None) ->
         for run, series in curves.items():
             if name in series:
                 steps, values = zip(*series[name], strict=True)
-                axes.plot(steps, values, marker="o" if len(steps) < 30 else None, label=run_label(run, root))
+                axes.plot(steps, values, marker="o" if len(steps) < 30 else None, label=labels[run])
         axes.set(xlabel="step", ylabel=name, title=name)
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
@@ -86,9 +100,11 @@ def summary_table(root: str | Path, metrics: list[str]) -> str:
     root = Path(root)
     header = ["run"] + [f"{m} {kind}" for m in metrics for kind in ("last", "best (step)")]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for run in find_runs(root):
+    runs = find_runs(root)
+    labels = run_labels(runs, root)
+    for run in runs:
         curves = read_curves(run / "csv" / "metrics.csv")
-        cells = [run_label(run, root)]
+        cells = [labels[run]]
         for metric in metrics:
             series = curves.get(metric)
             if not series:
