@@ -131,3 +131,20 @@ def test_switch_off_keeps_torch_dropout():
     built = off.build(vocab_size=30)
     assert not any(isinstance(m, FastDropout) for m in built.modules())
     assert built.config._attn_implementation == "sdpa"
+
+
+def test_a_model_with_fast_dropout_unpickles_in_a_fresh_process(tmp_path):
+    """DDP spawn pickles the module: the child must find ``bertlab_sdpa`` registered."""
+    import pickle
+    import subprocess
+    import sys
+
+    model = use_fast_dropout(_bert()).train()
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(model))
+    script = (
+        "import pickle, sys, torch; m = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "print(m(input_ids=torch.tensor([[1, 2, 3]])).last_hidden_state.shape)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model.pkl")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "torch.Size([1, 3, 32])" in done.stdout

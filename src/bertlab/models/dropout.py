@@ -99,6 +99,11 @@ def register() -> None:
     AttentionMaskInterface.register(ATTENTION, ALL_MASK_ATTENTION_FUNCTIONS["sdpa"])
 
 
+# At import: a model unpickled in another process (DDP spawn, dataloader workers) imports this module through
+# its FastDropout layers, and finds its attention implementation registered.
+register()
+
+
 def use_fast_dropout(model: PreTrainedModel) -> PreTrainedModel:
     """In place: :class:`FastDropout` for every ``nn.Dropout``, ``bertlab_sdpa`` attention for SDPA models."""
     for parent in list(model.modules()):
@@ -106,6 +111,5 @@ def use_fast_dropout(model: PreTrainedModel) -> PreTrainedModel:
             if type(child) is nn.Dropout:
                 setattr(parent, name, FastDropout(child.p, child.inplace))
     if getattr(model.config, "_attn_implementation", None) == "sdpa":
-        register()
         model.set_attn_implementation(ATTENTION)
     return model
