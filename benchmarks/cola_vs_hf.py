@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 
@@ -111,12 +110,11 @@ def run_bertlab(epochs: int, seed: int) -> dict:
 
 
 def _measure(side: str, epochs: int, seed: int) -> dict:
+    from benchmarks.common import run_for_result
+
     command = [sys.executable, "-m", "benchmarks.cola_vs_hf", "--one", side, "--epochs", str(epochs),
                "--seed", str(seed)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{side} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    return run_for_result(command, side)
 
 
 def main() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -65,3 +67,16 @@ def machine_line() -> str:
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"threads {torch.get_num_threads()}, avx512_bf16={'yes' if bf16 else 'no'}"
     )
+
+
+def run_for_result(command: list[str], what: str, cwd: str | Path | None = None) -> dict:
+    """Run one measurement in its own process; return the JSON it printed after ``RESULT `` on stdout.
+
+    A measurement process prints ``"RESULT " + json.dumps(...)`` (plain ``print``: the SQuAD pipeline side
+    runs in another Python without bertlab). A failure exits with the end of the process's stderr.
+    """
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+    if done.returncode != 0:
+        raise SystemExit(f"{what} run failed:\n{done.stderr[-3000:]}")
+    return json.loads(next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))[7:])
+

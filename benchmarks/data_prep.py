@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
-from benchmarks.common import machine_line, median
+from benchmarks.common import machine_line, median, run_for_result
 
 
 def one(cache_dir: str, tokenizer: str) -> None:
@@ -42,8 +41,7 @@ def one(cache_dir: str, tokenizer: str) -> None:
 
 def _measure(cache_dir: str, tokenizer: str) -> dict:
     command = [sys.executable, "-m", "benchmarks.data_prep", "--one", cache_dir, "--tokenizer", tokenizer]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return json.loads(next(line for line in output.splitlines() if line.startswith("RESULT "))[7:])
+    return run_for_result(command, "data preparation")
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ import argparse
 import json
 import resource
 import statistics
-import subprocess
 import sys
 import time
 
@@ -111,11 +110,12 @@ def one(args) -> None:
 
 
 def _measure(framework: str, precision: str, size: str, args) -> dict:
+    from benchmarks.common import run_for_result
+
     command = [sys.executable, "-m", "benchmarks.mlm_vs_hf", "--one", framework, "--precision", precision,
                "--size", size, "--block", str(args.block), "--batch", str(args.batch),
                "--steps", str(args.steps), "--warmup", str(args.warmup)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return json.loads(next(line for line in output.splitlines() if line.startswith("RESULT "))[7:])
+    return run_for_result(command, f"{framework} {precision} {size}")
 
 
 def report(args) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -83,14 +82,13 @@ def run_pipeline(model: str, questions: Path, batch: int) -> dict:
 
 
 def _measure(python: str, side: str, model: str, questions: Path, batch: int) -> dict:
+    from benchmarks.common import run_for_result
+
     # bertlab's side runs as a module of the repository; the pipeline's as a plain file (no bertlab there)
     entry = ["-m", "benchmarks.squad_eval"] if side == "bertlab" else [str(Path(__file__).resolve())]
     command = [python, *entry, "--one", side, "--model", model, "--questions", str(questions),
                "--batch", str(batch)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
-    if done.returncode != 0:
-        raise SystemExit(f"{side} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    return run_for_result(command, side, cwd=Path(__file__).resolve().parents[1])
 
 
 def report(args) -> None:
