@@ -97,6 +97,7 @@ class SQuADv2DataSchema(DataSchema):
     max_query_length: int = 64
     max_bad_answer_fraction: float = 0.01
     bucket_batches: int = 50
+    unanswerable_repeats: int = 1
 
 
 # --- collators -------------------------------------------------------------------------------------------

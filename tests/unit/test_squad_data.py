@@ -9,7 +9,7 @@ import json
 import pytest
 
 from bertlab.data.squad import SquadFormatError, read_squad
-from bertlab.data.squad_datamodule import SQuADv2DataModule, training_titles
+from bertlab.data.squad_datamodule import SQuADv2DataModule, oversample_unanswerable, training_titles
 from bertlab.data.squad_features import CLS_INDEX, check_lengths, make_windows
 from bertlab.tokenization import PretrainedTokenizer
 from tests.conftest import FIXTURE_DATA
@@ -131,6 +131,41 @@ def test_unanswerable_windows_are_labelled_cls_and_question_comes_first(windows_
         assert window.token_type_ids[1] == 0  # question segment first
         if examples[window.example_index].is_impossible:
             assert (window.start_position, window.end_position) == (CLS_INDEX, CLS_INDEX)
+
+
+def test_oversampling_repeats_only_unanswerable_windows_of_training(windows_and_examples):
+    windows, examples = windows_and_examples
+    unanswerable = [w for w in windows if examples[w.example_index].is_impossible]
+    assert unanswerable and len(unanswerable) < len(windows)
+    assert oversample_unanswerable(windows, examples, 1) is windows
+    tripled = oversample_unanswerable(windows, examples, 3)
+    assert len(tripled) == len(windows) + 2 * len(unanswerable)
+    assert tripled[: len(windows)] == windows
+    assert all(examples[w.example_index].is_impossible for w in tripled[len(windows) :])
+    with pytest.raises(ValueError, match="data.unanswerable_repeats=0"):
+        SQuADv2DataModule(
+            PretrainedTokenizer(), lambda tokenizer: None, str(SQUAD_DIR), unanswerable_repeats=0
+        )
+
+
+def test_local_split_oversamples_training_but_not_evaluation(bert_tokenizer):
+    def windows(repeats):
+        datamodule = SQuADv2DataModule(
+            PretrainedTokenizer(),
+            lambda tokenizer: None,
+            str(SQUAD_DIR),
+            split="local",
+            max_seq_length=64,
+            doc_stride=16,
+            max_query_length=16,
+            unanswerable_repeats=repeats,
+        )
+        datamodule.__dict__["tokenizer"] = bert_tokenizer
+        return datamodule._windows("train"), datamodule._windows("val")
+
+    (train1, val1), (train2, val2) = windows(1), windows(2)
+    assert len(val2) == len(val1)
+    assert len(train1) < len(train2) < 2 * len(train1)
 
 
 def test_window_lengths_are_checked():

@@ -62,6 +62,20 @@ def training_titles(titles: list[str]) -> list[str]:
     return ordered[: len(ordered) // 2]
 
 
+def oversample_unanswerable(
+    windows: list[Window], examples: list[SquadExample], repeats: int
+) -> list[Window]:
+    """``windows`` with every window of an unanswerable example ``repeats`` times (training only).
+
+    The local split trains on 12% unanswerable questions and evaluates on 50%: repeating the unanswerable ones
+    moves the training mix towards the evaluation's without changing which questions are in it.
+    """
+    if repeats == 1:
+        return windows
+    extra = [w for w in windows if examples[w.example_index].is_impossible]
+    return windows + extra * (repeats - 1)
+
+
 STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), "predict": ("test",)}
 
 
@@ -90,16 +104,20 @@ class SQuADv2DataModule(KeyedDataModule):
         seed: int = 0,
         max_bad_answer_fraction: float = 0.01,
         bucket_batches: int = 50,
+        unanswerable_repeats: int = 1,
         download: bool = True,
     ) -> None:
         super().__init__(batch_size, eval_batch_size, num_workers, seed)
         if split not in SPLITS:
             raise ValueError(f"data.split={split!r}: expected one of {list(SPLITS)}")
+        if unanswerable_repeats < 1:
+            raise ValueError(f"data.unanswerable_repeats={unanswerable_repeats}: expected a positive integer")
         self.tokenizer_spec, self.collator_factory = tokenizer, collator
         self.data_dir, self.split, self.download = data_dir, split, download
         self.max_length = self.max_seq_length = max_seq_length
         self.doc_stride, self.max_query_length = doc_stride, max_query_length
         self.max_bad_answer_fraction, self.bucket_batches = max_bad_answer_fraction, bucket_batches
+        self.unanswerable_repeats = unanswerable_repeats
         self.windows: dict[str, list[Window]] = {}
 
     def _path(self, name: str) -> Path:
@@ -137,13 +155,18 @@ class SQuADv2DataModule(KeyedDataModule):
             if split == "test" and "val" in self.windows:
                 self.windows[split] = self.windows["val"]
             else:
-                self.windows[split] = make_windows(
+                windows = make_windows(
                     self.examples[split],
                     self.tokenizer,
                     self.max_seq_length,
                     self.doc_stride,
                     self.max_query_length,
                 )
+                if split == "train":
+                    windows = oversample_unanswerable(
+                        windows, self.examples[split], self.unanswerable_repeats
+                    )
+                self.windows[split] = windows
         return self.windows[split]
 
     def evaluation_set(self, stage: str) -> tuple[list[SquadExample], list[Window]]:
