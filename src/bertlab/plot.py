@@ -43,12 +43,18 @@ def read_curves(metrics_csv: Path) -> dict[str, list[tuple[int, float]]]:
     return curves
 
 
+def _canonical(override: str) -> str:
+    """``key=False`` (how a Hydra multirun records a swept-alongside boolean) reads as ``key=false``."""
+    key, equals, value = override.partition("=")
+    return f"{key}={value.lower()}" if equals and value in ("True", "False") else override
+
+
 def run_overrides(run: Path) -> list[str]:
     """The command-line overrides of a run (``.hydra/overrides.yaml``), without ``hydra.*`` ones."""
     overrides = run / ".hydra" / "overrides.yaml"
     if not overrides.is_file():
         return []
-    return [o for o in yaml.safe_load(overrides.read_text()) or [] if not o.startswith("hydra.")]
+    return [_canonical(o) for o in yaml.safe_load(overrides.read_text()) or [] if not o.startswith("hydra.")]
 
 
 def run_label(run: Path, root: Path, common: frozenset[str] = frozenset()) -> str:

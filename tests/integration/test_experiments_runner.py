@@ -29,8 +29,9 @@ def test_masking_entry_smoke_size_writes_a_table_and_plots(real_data_dir, tmp_pa
     results = (tmp_path / "masking_static_vs_dynamic" / "results.md").read_text()
     rows = [line for line in results.splitlines() if line.startswith("| experiment=")]
     assert [row.split(" | ")[0] for row in rows] == [
-        "| experiment=roberta_static_masking",
-        "| experiment=roberta_dynamic_masking",
+        "| experiment=roberta_dynamic_masking",  # one table over both steps, labelled by what differs
+        "| experiment=roberta_static_masking data.dupe_factor=1",
+        "| experiment=roberta_static_masking data.dupe_factor=10",
     ]
     assert all("–" not in row for row in rows)  # every job logged val/loss and val/mlm_accuracy
-    assert (tmp_path / "masking_static_vs_dynamic" / "plots" / "masking" / "val_loss.png").stat().st_size > 1000
+    assert (tmp_path / "masking_static_vs_dynamic" / "plots" / "val_loss.png").stat().st_size > 1000

@@ -30,8 +30,9 @@ def test_no_logs_is_a_clear_error(tmp_path):
 
 def test_summary_table_has_last_and_best_per_job(tmp_path):
     _job(tmp_path, "0", ["data.masking=static", "export=false"], ["0,0,10.0,", "0,1,,8.5", "0,2,,8.7"])
-    _job(tmp_path, "1", ["data.masking=dynamic", "export=false"], ["0,0,10.5,", "0,1,,8.9", "0,2,,8.2"])
+    _job(tmp_path, "1", ["data.masking=dynamic", "export=False"], ["0,0,10.5,", "0,1,,8.9", "0,2,,8.2"])
     table = summary_table(tmp_path, ["val/loss", "val/mcc"]).splitlines()
     assert table[0] == "| run | val/loss last | val/loss best (step) | val/mcc last | val/mcc best (step) |"
     assert table[2] == "| data.masking=static | 8.7 | 8.5 (1) | – | – |"
-    assert table[3] == "| data.masking=dynamic | 8.2 | 8.2 (2) | – | – |"  # the shared override is left out
+    # the shared override is left out, also when a multirun recorded it as a capitalised boolean
+    assert table[3] == "| data.masking=dynamic | 8.2 | 8.2 (2) | – | – |"
