@@ -56,7 +56,9 @@ ENTRIES: dict[str, Entry] = {
         "Does pretraining beat the same architecture from scratch on CoLA?",
         [
             Step("pretrained", ["experiment=cola", "seed=1,2,3", "export=false"], True, smoke=SMOKE_EPOCHS),
-            Step("scratch", ["experiment=cola_scratch", "seed=1,2,3", "export=false"], True, smoke=SMOKE_EPOCHS),
+            Step(
+                "scratch", ["experiment=cola_scratch", "seed=1,2,3", "export=false"], True, smoke=SMOKE_EPOCHS
+            ),
         ],
         ["val/mcc", "test/mcc"],
     ),
@@ -65,7 +67,9 @@ ENTRIES: dict[str, Entry] = {
         [
             Step("bert_base", ["model=bert_base"], command="bertlab-params", trains=False),
             Step("albert_base", ["model=albert_base"], command="bertlab-params", trains=False),
-            Step("equilibrium", ["output_dir={out}/equilibrium"], command="bertlab-equilibrium", trains=False),
+            Step(
+                "equilibrium", ["output_dir={out}/equilibrium"], command="bertlab-equilibrium", trains=False
+            ),
         ],
     ),
     "masking_static_vs_dynamic": Entry(
@@ -105,14 +109,28 @@ ENTRIES: dict[str, Entry] = {
                 "pretrain",
                 [f"experiment={','.join([*PRETRAINED, 'gpt_shakespeare'])}", "export=true"],
                 multirun=True,
-                full=["+trainer.max_time=00:00:20:00", "trainer.max_steps=-1"],  # equal wall clock
+                full=[
+                    "+trainer.max_time=00:00:06:00",
+                    "trainer.max_steps=-1",
+                    "trainer.val_check_interval=100",
+                ],
                 smoke=SMOKE_STEPS,
             ),
             *[
-                Step(f"cola_{name}", ["experiment=cola", f"model.path={{out}}/pretrain/{i}/hf"], smoke=SMOKE_EPOCHS)
+                Step(
+                    f"cola_{name}",
+                    ["experiment=cola", f"model.path={{out}}/pretrain/{i}/hf", "seed=1,2,3", "export=false"],
+                    multirun=True,
+                    smoke=SMOKE_EPOCHS,
+                )
                 for i, name in enumerate(PRETRAINED)
             ],
-            Step("cola_scratch", ["experiment=cola_scratch", "model.path={out}/pretrain/0/hf"], smoke=SMOKE_EPOCHS),
+            Step(
+                "cola_scratch",
+                ["experiment=cola_scratch", "model.path={out}/pretrain/0/hf", "seed=1,2,3", "export=false"],
+                multirun=True,
+                smoke=SMOKE_EPOCHS,
+            ),
         ],
         ["val/loss", "val/mcc", "test/mcc"],
     ),
@@ -156,7 +174,8 @@ def run_entry(name: str, out_root: Path, size: str) -> float:
         if not step.trains:
             report.append(f"```\n{done.stdout.strip()}\n```\n")
         elif entry.metrics and not entry.together:
-            report.append(summary_table(out / step.name, entry.metrics))
+            seeds = any(a.startswith("seed=") and "," in a for a in step.args)
+            report.append(summary_table(out / step.name, entry.metrics, median=seeds))
             plot(out / step.name, entry.metrics, out / "plots" / step.name)
     if entry.together:
         report.append(summary_table(out, entry.metrics))
@@ -169,7 +188,9 @@ def run_entry(name: str, out_root: Path, size: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("entries", nargs="*", help=f"entry names or 'all' ({', '.join(ENTRIES)})")
     parser.add_argument("--size", choices=["full", "smoke"], default="full")
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "experiments")

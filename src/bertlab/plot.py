@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import statistics
 from pathlib import Path
 
 import matplotlib
@@ -101,17 +102,21 @@ def lower_is_better(metric: str) -> bool:
     return any(word in metric for word in ("loss", "perplexity"))
 
 
-def summary_table(root: str | Path, metrics: list[str]) -> str:
-    """A Markdown table: one row per run (labelled as in the plots), last and best value of each metric."""
+def summary_table(root: str | Path, metrics: list[str], median: bool = False) -> str:
+    """A Markdown table: one row per run (labelled as in the plots), last and best value of each metric.
+
+    ``median``: a last row with the median over runs of each column (of seeds, say).
+    """
     root = Path(root)
     header = ["run"] + [f"{m} {kind}" for m in metrics for kind in ("last", "best (step)")]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     runs = find_runs(root)
     labels = run_labels(runs, root)
+    columns: list[list[float]] = [[] for _ in range(2 * len(metrics))]
     for run in runs:
         curves = read_curves(run / "csv" / "metrics.csv")
         cells = [labels[run]]
-        for metric in metrics:
+        for i, metric in enumerate(metrics):
             series = curves.get(metric)
             if not series:
                 cells += ["–", "–"]
@@ -119,6 +124,11 @@ def summary_table(root: str | Path, metrics: list[str]) -> str:
             pick = min if lower_is_better(metric) else max
             step, value = pick(series, key=lambda point: point[1])
             cells += [f"{series[-1][1]:.4g}", f"{value:.4g} ({step})"]
+            columns[2 * i].append(series[-1][1])
+            columns[2 * i + 1].append(value)
+        rows.append("| " + " | ".join(cells) + " |")
+    if median and len(runs) > 1:
+        cells = [f"median of {len(runs)}"] + [f"{statistics.median(c):.4g}" if c else "–" for c in columns]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
@@ -129,13 +139,14 @@ def main() -> None:
     parser.add_argument("--metrics", nargs="+", help="metric keys (default: all but learning rates)")
     parser.add_argument("--out", help="output directory (default: <root>/plots)")
     parser.add_argument("--table", action="store_true", help="also print a Markdown table of the metrics")
+    parser.add_argument("--median", action="store_true", help="the table ends with the median over runs")
     args = parser.parse_args()
     for path in plot(args.root, args.metrics, args.out):
         print(path)
     if args.table:
         if not args.metrics:
             parser.error("--table needs --metrics")
-        print(summary_table(args.root, args.metrics))
+        print(summary_table(args.root, args.metrics, median=args.median))
 
 
 if __name__ == "__main__":

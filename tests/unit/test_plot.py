@@ -36,3 +36,12 @@ def test_summary_table_has_last_and_best_per_job(tmp_path):
     assert table[2] == "| data.masking=static | 8.7 | 8.5 (1) | – | – |"
     # the shared override is left out, also when a multirun recorded it as a capitalised boolean
     assert table[3] == "| data.masking=dynamic | 8.2 | 8.2 (2) | – | – |"
+
+
+def test_summary_table_median_row_over_seeds(tmp_path):
+    _job(tmp_path, "0", ["seed=1"], ["0,0,10.0,", "0,1,,8.5"])
+    _job(tmp_path, "1", ["seed=2"], ["0,0,10.5,", "0,1,,8.9", "0,2,,8.0"])
+    _job(tmp_path, "2", ["seed=3"], ["0,0,10.5,", "0,1,,7.0", "0,2,,9.0"])
+    table = summary_table(tmp_path, ["val/loss"], median=True).splitlines()
+    assert table[-1] == "| median of 3 | 8.5 | 8 |"  # last values 8.5, 8.0, 9.0; best 8.5, 8.0, 7.0
+    assert "median" not in summary_table(tmp_path, ["val/loss"])
