@@ -100,7 +100,7 @@ ENTRIES: dict[str, Entry] = {
                 smoke=SMOKE_STEPS,
             )
         ],
-        ["val/mlm_loss", "val/loss"],
+        ["val/perplexity", "val/mlm_accuracy"],  # MLM only: the NSP formats also log the pair loss in val/loss
     ),
     "objectives_at_equal_compute": Entry(
         "MLM, MLM+NSP, ALBERT MLM+SOP, ELECTRA RTD and GPT at the same wall-clock budget, then CoLA",
