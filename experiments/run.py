@@ -3,6 +3,7 @@
     python experiments/run.py --list
     python experiments/run.py masking_static_vs_dynamic                 # full size (wall times in each README)
     python experiments/run.py all --size smoke --out /tmp/exp           # every entry, a few steps each (CI)
+    python experiments/run.py objectives_at_equal_compute --report      # tables and figures of runs already done
 
 Each step runs ``bertlab-train`` (or another bertlab command) with its outputs under
 ``<out>/<entry>/<step>`` (default ``outputs/experiments``). When an entry's steps are done, ``results.md``
@@ -41,6 +42,7 @@ class Step:
     trains: bool = True  # a training command (gets debug=smoke and a hydra output directory)
     full: list[str] = field(default_factory=list)  # arguments of the full size only (budgets)
     smoke: list[str] = field(default_factory=list)  # arguments of the smoke size only
+    metrics: list[str] | None = None  # this step's table and figures (default: the entry's)
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,10 @@ ENTRIES: dict[str, Entry] = {
                 smoke=SMOKE_STEPS,
             )
         ],
-        ["val/perplexity", "val/mlm_accuracy"],  # MLM only: the NSP formats also log the pair loss in val/loss
+        [
+            "val/perplexity",
+            "val/mlm_accuracy",
+        ],  # MLM only: the NSP formats also log the pair loss in val/loss
     ),
     "objectives_at_equal_compute": Entry(
         "MLM, MLM+NSP, ALBERT MLM+SOP, ELECTRA RTD and GPT at the same wall-clock budget, then CoLA",
@@ -115,6 +120,14 @@ ENTRIES: dict[str, Entry] = {
                     "trainer.val_check_interval=100",
                 ],
                 smoke=SMOKE_STEPS,
+                metrics=[
+                    "val/loss",
+                    "val/mlm_accuracy",
+                    "val/pair_accuracy",
+                    "val/rtd_accuracy",
+                    "val/rtd_recall",
+                    "val/perplexity",
+                ],
             ),
             *[
                 Step(
@@ -157,7 +170,8 @@ def command_line(step: Step, out: Path, size: str) -> list[str]:
     return [executable(step.command), *(["-m"] if step.multirun else []), *args, *sized, where]
 
 
-def run_entry(name: str, out_root: Path, size: str) -> float:
+def run_entry(name: str, out_root: Path, size: str, report_only: bool = False) -> float:
+    """Run an entry's steps (unless ``report_only``), then write ``results.md`` and the figures."""
     from bertlab.plot import plot, summary_table
 
     entry, out = ENTRIES[name], out_root / name
@@ -166,24 +180,27 @@ def run_entry(name: str, out_root: Path, size: str) -> float:
     report = [f"# {name} ({size} size)\n", f"{entry.question}\n"]
     for step in entry.steps:
         line = command_line(step, out, size)
-        print("+", shlex.join(line), flush=True)
-        done = subprocess.run(line, cwd=ROOT, capture_output=not step.trains, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"{name}/{step.name} failed (exit {done.returncode}): {shlex.join(line)}")
         report.append(f"## {step.name}\n\n`{shlex.join(line)}`\n")
-        if not step.trains:
-            report.append(f"```\n{done.stdout.strip()}\n```\n")
-        elif entry.metrics and not entry.together:
+        if not report_only or not step.trains:
+            print("+", shlex.join(line), flush=True)
+            done = subprocess.run(line, cwd=ROOT, capture_output=not step.trains, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"{name}/{step.name} failed (exit {done.returncode}): {shlex.join(line)}")
+            if not step.trains:
+                report.append(f"```\n{done.stdout.strip()}\n```\n")
+        metrics = step.metrics or entry.metrics
+        if step.trains and metrics and not entry.together:
             seeds = any(a.startswith("seed=") and "," in a for a in step.args)
-            report.append(summary_table(out / step.name, entry.metrics, median=seeds))
-            plot(out / step.name, entry.metrics, out / "plots" / step.name)
+            report.append(summary_table(out / step.name, metrics, median=seeds))
+            plot(out / step.name, metrics, out / "plots" / step.name)
     if entry.together:
         report.append(summary_table(out, entry.metrics))
         plot(out, entry.metrics, out / "plots")
     seconds = time.perf_counter() - start
-    report.append(f"Wall time: {seconds / 60:.1f} min\n")
+    timing = "not measured (tables of earlier runs)" if report_only else f"{seconds / 60:.1f} min"
+    report.append(f"Wall time: {timing}\n")
     (out / "results.md").write_text("\n".join(report))
-    print(f"{name}: {out / 'results.md'} ({seconds / 60:.1f} min)")
+    print(f"{name}: {out / 'results.md'} ({timing})")
     return seconds
 
 
@@ -195,6 +212,11 @@ def main() -> None:
     parser.add_argument("--size", choices=["full", "smoke"], default="full")
     parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "experiments")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="only rewrite results.md and the figures from the runs under --out",
+    )
     args = parser.parse_args()
     if args.list or not args.entries:
         for name, entry in ENTRIES.items():
@@ -205,7 +227,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown entries {unknown}; known: {', '.join(ENTRIES)}")
     for name in names:
-        run_entry(name, args.out.resolve(), args.size)
+        run_entry(name, args.out.resolve(), args.size, report_only=args.report)
 
 
 if __name__ == "__main__":

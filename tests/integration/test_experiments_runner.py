@@ -35,3 +35,9 @@ def test_masking_entry_smoke_size_writes_a_table_and_plots(real_data_dir, tmp_pa
     ]
     assert all("–" not in row for row in rows)  # every job logged val/loss and val/mlm_accuracy
     assert (tmp_path / "masking_static_vs_dynamic" / "plots" / "val_loss.png").stat().st_size > 1000
+    # --report rebuilds the same tables from the runs on disk without training again
+    redone = _run("masking_static_vs_dynamic", "--size", "smoke", "--report", out=tmp_path)
+    assert redone.returncode == 0, redone.stderr[-3000:]
+    again = (tmp_path / "masking_static_vs_dynamic" / "results.md").read_text()
+    assert "Wall time: not measured" in again
+    assert again.split("Wall time")[0] == results.split("Wall time")[0]
