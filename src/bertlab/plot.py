@@ -127,8 +127,9 @@ def summary_table(root: str | Path, metrics: list[str], median: bool = False) ->
             columns[2 * i].append(series[-1][1])
             columns[2 * i + 1].append(value)
         rows.append("| " + " | ".join(cells) + " |")
-    if median and len(runs) > 1:
-        cells = [f"median of {len(runs)}"] + [f"{statistics.median(c):.4g}" if c else "–" for c in columns]
+    logged = max(len(c) for c in columns)  # runs that logged the metrics (a running job may not have yet)
+    if median and logged > 1:
+        cells = [f"median of {logged}"] + [f"{statistics.median(c):.4g}" if c else "–" for c in columns]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
