@@ -102,10 +102,7 @@ ENTRIES: dict[str, Entry] = {
                 smoke=SMOKE_STEPS,
             )
         ],
-        [
-            "val/perplexity",
-            "val/mlm_accuracy",
-        ],  # MLM only: the NSP formats also log the pair loss in val/loss
+        ["val/perplexity", "val/mlm_accuracy"],  # MLM only: the NSP formats' val/loss adds the pair loss
     ),
     "objectives_at_equal_compute": Entry(
         "MLM, MLM+NSP, ALBERT MLM+SOP, ELECTRA RTD and GPT at the same wall-clock budget, then CoLA",
