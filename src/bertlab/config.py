@@ -98,6 +98,7 @@ class SQuADv2DataSchema(DataSchema):
     max_bad_answer_fraction: float = 0.01
     bucket_batches: int = 50
     unanswerable_repeats: int = 1
+    answer_removed_negatives: float = 0.0
 
 
 # --- collators -------------------------------------------------------------------------------------------

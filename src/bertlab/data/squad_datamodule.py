@@ -22,6 +22,7 @@ from bertlab.data.base import KeyedDataModule
 from bertlab.data.bucketing import BucketBatchSampler
 from bertlab.data.squad import SquadExample, read_squad, split_by_title
 from bertlab.data.squad_features import Window, WindowDataset, make_windows
+from bertlab.data.squad_negatives import add_answer_removed_negatives
 
 _SITE = "https://rajpurkar.github.io/SQuAD-explorer/dataset"
 SOURCES = {
@@ -82,6 +83,10 @@ STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)
 class SQuADv2DataModule(KeyedDataModule):
     """Windows of SQuAD examples for extractive QA; ``evaluation_set(stage)`` gives the module what to decode.
 
+    Training only: ``unanswerable_repeats`` repeats the windows of unanswerable questions;
+    ``answer_removed_negatives`` adds an unanswerable copy, without its answer sentences, of that fraction of the
+    answerable questions (``bertlab.data.squad_negatives``).
+
     Batches hold windows of similar length (``bucket_batches`` batches' worth of shuffled windows are sorted
     together), padded per batch.
 
@@ -105,6 +110,7 @@ class SQuADv2DataModule(KeyedDataModule):
         max_bad_answer_fraction: float = 0.01,
         bucket_batches: int = 50,
         unanswerable_repeats: int = 1,
+        answer_removed_negatives: float = 0.0,
         download: bool = True,
     ) -> None:
         super().__init__(batch_size, eval_batch_size, num_workers, seed)
@@ -112,12 +118,17 @@ class SQuADv2DataModule(KeyedDataModule):
             raise ValueError(f"data.split={split!r}: expected one of {list(SPLITS)}")
         if unanswerable_repeats < 1:
             raise ValueError(f"data.unanswerable_repeats={unanswerable_repeats}: expected a positive integer")
+        if not 0.0 <= answer_removed_negatives <= 1.0:
+            raise ValueError(
+                f"data.answer_removed_negatives={answer_removed_negatives}: expected a fraction in [0, 1]"
+            )
         self.tokenizer_spec, self.collator_factory = tokenizer, collator
         self.data_dir, self.split, self.download = data_dir, split, download
         self.max_length = self.max_seq_length = max_seq_length
         self.doc_stride, self.max_query_length = doc_stride, max_query_length
         self.max_bad_answer_fraction, self.bucket_batches = max_bad_answer_fraction, bucket_batches
         self.unanswerable_repeats = unanswerable_repeats
+        self.answer_removed_negatives = answer_removed_negatives
         self.windows: dict[str, list[Window]] = {}
 
     def _path(self, name: str) -> Path:
@@ -141,6 +152,7 @@ class SQuADv2DataModule(KeyedDataModule):
                 raise ValueError(
                     f"data.split={self.split}: the {name} set is empty (data_dir={self.data_dir})"
                 )
+        train = add_answer_removed_negatives(train, self.answer_removed_negatives, self.seed)
         return {"train": train, "val": evaluation, "test": evaluation}
 
     @cached_property
