@@ -164,6 +164,8 @@ class SequenceClassificationModuleSchema(TargetSchema):
     _target_: str = "bertlab.objectives.sequence_classification.SequenceClassification"
     num_labels: int | None = None
     classifier_dropout: float | None = None
+    pretrained_pooler: bool = True
+    reinit_top_layers: int = 0
 
 
 @dataclass

@@ -75,6 +75,35 @@ def test_pretrained_loads_the_weights_and_scratch_does_not():
     assert not torch.allclose(scratch_head.pooler.dense.weight, reference["pooler.dense.weight"])
 
 
+def test_reinit_draws_the_top_layers_and_pooler_afresh_and_keeps_the_rest():
+    reference = load_file(f"{hub.resolve('minilm_l6')}/model.safetensors")
+    encoder = PretrainedEncoder("minilm_l6").build(vocab_size=30522, pad_token_id=0)
+    module = SequenceClassification(
+        encoder, adamw, id2label=LABELS, pretrained_pooler=False, reinit_top_layers=2
+    )
+    state = module.encoder.state_dict()
+    for key in ("embeddings.word_embeddings.weight", "encoder.layer.3.attention.self.query.weight"):
+        assert torch.equal(state[key], reference[key])
+    for layer in (4, 5):
+        weight = state[f"encoder.layer.{layer}.intermediate.dense.weight"]
+        assert not torch.allclose(weight, reference[f"encoder.layer.{layer}.intermediate.dense.weight"])
+        assert abs(weight.std().item() - 0.02) < 0.002  # initializer_range
+        assert not state[f"encoder.layer.{layer}.output.dense.bias"].any()
+        assert torch.equal(state[f"encoder.layer.{layer}.output.LayerNorm.weight"], torch.ones(384))
+    assert not torch.allclose(module.head.pooler.dense.weight, reference["pooler.dense.weight"])
+    for count in (7, -1):
+        with pytest.raises(ConfigKeyError, match=f"reinit_top_layers={count}: expected 0..6"):
+            SequenceClassification(
+                PretrainedEncoder("minilm_l6").build(vocab_size=30522, pad_token_id=0),
+                adamw,
+                id2label=LABELS,
+                reinit_top_layers=count,
+            )
+    albert = EncoderSpec("albert", **TINY, embedding_size=16).build(vocab_size=100, pad_token_id=0)
+    with pytest.raises(ConfigKeyError, match="no list of separate layers"):
+        SequenceClassification(albert, adamw, id2label=LABELS, reinit_top_layers=1)
+
+
 @pytest.mark.parametrize(
     ("matrix", "mcc"),
     [([[97, 65], [26, 328]], 0.5721810924354415), ([[31, 131], [56, 298]], 0.04111147909054526)],

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import torch
+from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
 from bertlab import hub
@@ -36,6 +38,36 @@ def _model_kwargs(model_type: str, attn_implementation: str) -> dict[str, Any]:
 def _finish(model: PreTrainedModel, fast_dropout: bool) -> PreTrainedModel:
     """``fast_dropout``: bertlab's cheaper dropout mask (``models/dropout.py``); same model, same weights."""
     return use_fast_dropout(model) if fast_dropout else model
+
+
+def reinitialize_top_layers(model: PreTrainedModel, count: int) -> None:
+    """Draw the top ``count`` transformer layers afresh, as the model's config initialises them.
+
+    Zhang et al. 2021 ("Revisiting Few-sample BERT Fine-tuning", §5.2): a pretrained encoder's top layers are
+    specialised to its pretraining objective, and re-initialising them helps small fine-tuning sets. Linear
+    weights ~ normal(0, initializer_range), biases 0, LayerNorm 1 and 0. (transformers' ``_init_weights``
+    skips weights it marked as loaded, so it cannot be used here.)
+    """
+    layers = getattr(getattr(model, "encoder", None), "layer", None)
+    if not isinstance(layers, nn.ModuleList) or len(layers) == 0:
+        raise ConfigKeyError(
+            f"objective.module.reinit_top_layers={count}: model_type={model.config.model_type} has no list of "
+            "separate layers to re-initialise (ALBERT shares one layer)"
+        )
+    if not 0 <= count <= len(layers):
+        raise ConfigKeyError(
+            f"objective.module.reinit_top_layers={count}: expected 0..{len(layers)} (the encoder's layer count)"
+        )
+    std = model.config.initializer_range
+    with torch.no_grad():
+        for module in (m for layer in layers[len(layers) - count :] for m in layer.modules()):
+            if isinstance(module, nn.Linear):
+                module.weight.normal_(0.0, std)
+                if module.bias is not None:
+                    module.bias.zero_()
+            elif isinstance(module, nn.LayerNorm):
+                module.weight.fill_(1.0)
+                module.bias.zero_()
 
 
 class EncoderSpec:

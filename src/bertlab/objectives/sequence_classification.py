@@ -27,7 +27,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 from bertlab.evaluation.confusion import format_confusion, save_confusion_png, wandb_confusion_plot
 from bertlab.export import load_encoder, load_renamed
-from bertlab.models.encoder import POOLER_STATE, ConfigKeyError
+from bertlab.models.encoder import POOLER_STATE, ConfigKeyError, reinitialize_top_layers
 from bertlab.models.heads import SequenceClassificationHead
 from bertlab.objectives.base import Objective
 
@@ -73,6 +73,10 @@ class SequenceClassification(Objective):
 
     ``id2label`` comes from the datamodule (``module_kwargs``); ``num_labels``, when set in the config, must
     agree with it. ``classifier_dropout=None`` follows the encoder config, as HF does.
+
+    ``pretrained_pooler=False`` draws the pooler afresh instead of loading the checkpoint's;
+    ``reinit_top_layers=k`` also re-initialises the encoder's top k layers (Zhang et al. 2021), for small data
+    sets on a checkpoint whose top layers serve another objective.
     """
 
     def __init__(
@@ -83,18 +87,29 @@ class SequenceClassification(Objective):
         id2label: Mapping[int, str] | None = None,
         num_labels: int | None = None,
         classifier_dropout: float | None = None,
+        pretrained_pooler: bool = True,
+        reinit_top_layers: int = 0,
     ) -> None:
         super().__init__(optimizer, scheduler)
         self.id2label = resolve_labels(id2label, num_labels)
-        self.save_hyperparameters({"id2label": self.id2label, "classifier_dropout": classifier_dropout})
+        self.save_hyperparameters(
+            {
+                "id2label": self.id2label,
+                "classifier_dropout": classifier_dropout,
+                "pretrained_pooler": pretrained_pooler,
+                "reinit_top_layers": reinit_top_layers,
+            }
+        )
         # from_pretrained returns eval mode (no dropout) and Lightning keeps each submodule's mode.
         self.encoder = encoder
         self.head = SequenceClassificationHead.for_config(
             encoder.config, len(self.id2label), classifier_dropout
         )
-        pretrained_pooler = getattr(encoder, POOLER_STATE, None)
-        if pretrained_pooler is not None:  # the checkpoint's pooler, as BertForSequenceClassification loads it
-            self.head.pooler.load_state_dict(pretrained_pooler)
+        pooler_state = getattr(encoder, POOLER_STATE, None) if pretrained_pooler else None
+        if pooler_state is not None:  # the checkpoint's pooler, as BertForSequenceClassification loads it
+            self.head.pooler.load_state_dict(pooler_state)
+        if reinit_top_layers:
+            reinitialize_top_layers(encoder, reinit_top_layers)
         self.eval_loss = MeanMetric()
         self.metrics = nn.ModuleDict({s: classification_metrics(len(self.id2label)) for s in ("val", "test")})
         self.confusion: dict[str, torch.Tensor] = {}  # latest matrix per stage (rows true, columns predicted)
