@@ -22,7 +22,7 @@ from bertlab.data.base import KeyedDataModule
 from bertlab.data.bucketing import BucketBatchSampler
 from bertlab.data.squad import SquadExample, read_squad, split_by_title
 from bertlab.data.squad_features import Window, WindowDataset, make_windows
-from bertlab.data.squad_negatives import add_answer_removed_negatives
+from bertlab.data.squad_negatives import add_answer_removed_negatives, check_fraction
 
 _SITE = "https://rajpurkar.github.io/SQuAD-explorer/dataset"
 SOURCES = {
@@ -118,10 +118,7 @@ class SQuADv2DataModule(KeyedDataModule):
             raise ValueError(f"data.split={split!r}: expected one of {list(SPLITS)}")
         if unanswerable_repeats < 1:
             raise ValueError(f"data.unanswerable_repeats={unanswerable_repeats}: expected a positive integer")
-        if not 0.0 <= answer_removed_negatives <= 1.0:
-            raise ValueError(
-                f"data.answer_removed_negatives={answer_removed_negatives}: expected a fraction in [0, 1]"
-            )
+        check_fraction(answer_removed_negatives)
         self.tokenizer_spec, self.collator_factory = tokenizer, collator
         self.data_dir, self.split, self.download = data_dir, split, download
         self.max_length = self.max_seq_length = max_seq_length

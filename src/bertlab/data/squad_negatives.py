@@ -43,9 +43,15 @@ def without_answer_sentences(example: SquadExample) -> SquadExample | None:
         if not any(start < a_stop and a_start < stop for a_start, a_stop in answers)
     ]
     context = "".join(kept).strip()
-    if not context or any(a.text.lower() in context.lower() for a in example.answers):
+    lowered = context.lower()
+    if not context or any(a.text.lower() in lowered for a in example.answers):
         return None
     return replace(example, id=f"{example.id}#no-answer", context=context, answers=())
+
+
+def check_fraction(fraction: float) -> None:
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"data.answer_removed_negatives={fraction}: expected a fraction in [0, 1]")
 
 
 def _chosen(question_id: str, seed: int, fraction: float) -> bool:
@@ -60,8 +66,7 @@ def add_answer_removed_negatives(
 
     Which questions get a variant depends only on (seed, question id), not on file order.
     """
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"data.answer_removed_negatives={fraction}: expected a fraction in [0, 1]")
+    check_fraction(fraction)
     if fraction == 0.0:
         return examples
     candidates = [e for e in examples if not e.is_impossible and _chosen(e.id, seed, fraction)]

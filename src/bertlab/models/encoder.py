@@ -7,14 +7,15 @@ RoBERTa and GPT-2 with SDPA attention. Our heads (``heads.py``) sit on ``last_hi
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
-import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
 from bertlab import hub
 from bertlab.models.dropout import use_fast_dropout
+from bertlab.models.heads import bert_init_
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ def reinitialize_top_layers(model: PreTrainedModel, count: int) -> None:
 
     Zhang et al. 2021 ("Revisiting Few-sample BERT Fine-tuning", §5.2): a pretrained encoder's top layers are
     specialised to its pretraining objective, and re-initialising them helps small fine-tuning sets. Linear
-    weights ~ normal(0, initializer_range), biases 0, LayerNorm 1 and 0. (transformers' ``_init_weights``
-    skips weights it marked as loaded, so it cannot be used here.)
+    weights ~ normal(0, initializer_range), biases 0, LayerNorm 1 and 0 (``bert_init_``; transformers'
+    ``_init_weights`` skips weights it marked as loaded, so it cannot be used here).
     """
     layers = getattr(getattr(model, "encoder", None), "layer", None)
     if not isinstance(layers, nn.ModuleList) or len(layers) == 0:
@@ -58,16 +59,8 @@ def reinitialize_top_layers(model: PreTrainedModel, count: int) -> None:
         raise ConfigKeyError(
             f"objective.module.reinit_top_layers={count}: expected 0..{len(layers)} (the encoder's layer count)"
         )
-    std = model.config.initializer_range
-    with torch.no_grad():
-        for module in (m for layer in layers[len(layers) - count :] for m in layer.modules()):
-            if isinstance(module, nn.Linear):
-                module.weight.normal_(0.0, std)
-                if module.bias is not None:
-                    module.bias.zero_()
-            elif isinstance(module, nn.LayerNorm):
-                module.weight.fill_(1.0)
-                module.bias.zero_()
+    for layer in layers[len(layers) - count :]:
+        layer.apply(partial(bert_init_, std=model.config.initializer_range))
 
 
 class EncoderSpec:

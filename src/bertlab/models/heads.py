@@ -13,6 +13,19 @@ from torch import nn
 from transformers.activations import ACT2FN
 
 
+@torch.no_grad()
+def bert_init_(module: nn.Module, std: float) -> None:
+    """Initialise one module as BERT's ``_init_weights`` does: Linear weight ~ normal(0, std) and bias 0,
+    LayerNorm weight 1 and bias 0; other modules are left alone (use with ``Module.apply``)."""
+    if isinstance(module, nn.Linear):
+        module.weight.normal_(0.0, std)
+        if module.bias is not None:
+            module.bias.zero_()
+    elif isinstance(module, nn.LayerNorm):
+        module.weight.fill_(1.0)
+        module.bias.zero_()
+
+
 class PredictionTransform(nn.Module):
     """dense (H → E) → activation → LayerNorm, as BERT's ``BertPredictionHeadTransform``."""
 
@@ -116,8 +129,7 @@ class SequenceClassificationHead(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(hidden_size, num_labels)
         for linear in (self.pooler.dense, self.classifier):
-            nn.init.normal_(linear.weight, std=initializer_range)
-            nn.init.zeros_(linear.bias)
+            bert_init_(linear, initializer_range)
 
     @classmethod
     def for_config(cls, config, num_labels: int, dropout: float | None = None) -> SequenceClassificationHead:
@@ -142,8 +154,7 @@ class SpanHead(nn.Module):
     def __init__(self, hidden_size: int, initializer_range: float = 0.02) -> None:
         super().__init__()
         self.qa_outputs = nn.Linear(hidden_size, 2)
-        nn.init.normal_(self.qa_outputs.weight, std=initializer_range)
-        nn.init.zeros_(self.qa_outputs.bias)
+        bert_init_(self.qa_outputs, initializer_range)
 
     @classmethod
     def for_config(cls, config) -> SpanHead:
