@@ -51,16 +51,29 @@ def run_hf(epochs: int, seed: int) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(source)
 
     def encode(examples):
-        encoded = tokenizer([e.sentence for e in examples], padding="max_length", max_length=128, truncation=True)
-        return [{**{k: torch.tensor(v[i]) for k, v in encoded.items()}, "labels": examples[i].label}
-                for i in range(len(examples))]
+        encoded = tokenizer(
+            [e.sentence for e in examples], padding="max_length", max_length=128, truncation=True
+        )
+        return [
+            {**{k: torch.tensor(v[i]) for k, v in encoded.items()}, "labels": examples[i].label}
+            for i in range(len(examples))
+        ]
 
     train, dev = encode(_cola("train")), encode(_cola("val"))
     model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=2)
     args = TrainingArguments(
-        output_dir=tempfile.mkdtemp(), num_train_epochs=epochs, per_device_train_batch_size=8,
-        per_device_eval_batch_size=8, learning_rate=5e-5, seed=seed, use_cpu=True, report_to=[],
-        save_strategy="no", eval_strategy="no", logging_steps=1000, disable_tqdm=True,
+        output_dir=tempfile.mkdtemp(),
+        num_train_epochs=epochs,
+        per_device_train_batch_size=8,
+        per_device_eval_batch_size=8,
+        learning_rate=5e-5,
+        seed=seed,
+        use_cpu=True,
+        report_to=[],
+        save_strategy="no",
+        eval_strategy="no",
+        logging_steps=1000,
+        disable_tqdm=True,
     )
     trainer = Trainer(model=model, args=args, train_dataset=train)
     start = time.perf_counter()
@@ -97,14 +110,24 @@ def run_bertlab(epochs: int, seed: int) -> dict:
         def on_train_epoch_end(self, trainer, pl_module) -> None:
             self.seconds += time.perf_counter() - self.start
 
-    cfg = compose_run(["experiment=cola", f"trainer.max_epochs={epochs}", f"seed={seed}", "logger=none",
-                       "callbacks=none", "trainer.enable_progress_bar=false", "export=false"])
+    cfg = compose_run(
+        [
+            "experiment=cola",
+            f"trainer.max_epochs={epochs}",
+            f"seed={seed}",
+            "logger=none",
+            "callbacks=none",
+            "trainer.enable_progress_bar=false",
+            "export=false",
+        ]
+    )
     L.seed_everything(seed, workers=True)
     configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     timer = EpochTimer()
-    trainer = instantiate(cfg.trainer, callbacks=[timer], logger=False, enable_checkpointing=False,
-                          enable_model_summary=False)
+    trainer = instantiate(
+        cfg.trainer, callbacks=[timer], logger=False, enable_checkpointing=False, enable_model_summary=False
+    )
     trainer.fit(module, datamodule=datamodule)
     return {"epoch_seconds": timer.seconds / epochs, "mcc": float(trainer.callback_metrics["val/mcc"])}
 
@@ -112,13 +135,24 @@ def run_bertlab(epochs: int, seed: int) -> dict:
 def _measure(side: str, epochs: int, seed: int) -> dict:
     from benchmarks.common import run_for_result
 
-    command = [sys.executable, "-m", "benchmarks.cola_vs_hf", "--one", side, "--epochs", str(epochs),
-               "--seed", str(seed)]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.cola_vs_hf",
+        "--one",
+        side,
+        "--epochs",
+        str(epochs),
+        "--seed",
+        str(seed),
+    ]
     return run_for_result(command, side)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=1, help="seeds 1..N")
     parser.add_argument("--one", choices=["hf", "bertlab"], help=argparse.SUPPRESS)
@@ -140,8 +174,10 @@ def main() -> None:
     print(f"{'run':<14}{'epoch s':>9}{'speed-up':>10}{'dev MCC':>9}   MCC per seed")
     for side, rs in runs.items():
         mccs = [r["mcc"] for r in rs]
-        print(f"{side:<14}{epoch[side]:>9.1f}{epoch['hf run_glue'] / epoch[side]:>10.2f}"
-              f"{statistics.median(mccs):>9.3f}   {', '.join(f'{m:.3f}' for m in mccs)}")
+        print(
+            f"{side:<14}{epoch[side]:>9.1f}{epoch['hf run_glue'] / epoch[side]:>10.2f}"
+            f"{statistics.median(mccs):>9.3f}   {', '.join(f'{m:.3f}' for m in mccs)}"
+        )
 
 
 if __name__ == "__main__":

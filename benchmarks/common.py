@@ -79,4 +79,3 @@ def run_for_result(command: list[str], what: str, cwd: str | Path | None = None)
     if done.returncode != 0:
         raise SystemExit(f"{what} run failed:\n{done.stderr[-3000:]}")
     return json.loads(next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))[7:])
-

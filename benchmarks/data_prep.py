@@ -45,7 +45,9 @@ def _measure(cache_dir: str, tokenizer: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tokenizer", default="bert_uncased", choices=["bert_uncased", "wordpiece"])
     parser.add_argument("--one", metavar="CACHE_DIR", help=argparse.SUPPRESS)

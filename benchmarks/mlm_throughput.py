@@ -21,12 +21,20 @@ from bertlab.train import build
 
 
 def measure(model: str, precision: str, block: int, batch: int, steps: int, warmup: int) -> float:
-    cfg = compose_run([
-        f"model={model}", f"data.block_size={block}", f"data.batch_size={batch}",
-        f"trainer.precision={precision}", f"trainer.max_steps={steps + warmup}",
-        "trainer.val_check_interval=100000", "trainer.enable_progress_bar=false",
-        "logger=none", "callbacks=none", "test=false",
-    ])
+    cfg = compose_run(
+        [
+            f"model={model}",
+            f"data.block_size={block}",
+            f"data.batch_size={batch}",
+            f"trainer.precision={precision}",
+            f"trainer.max_steps={steps + warmup}",
+            "trainer.val_check_interval=100000",
+            "trainer.enable_progress_bar=false",
+            "logger=none",
+            "callbacks=none",
+            "test=false",
+        ]
+    )
     configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     timer = StepTimer(warmup)
@@ -38,7 +46,9 @@ def measure(model: str, precision: str, block: int, batch: int, steps: int, warm
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="bert_mini")
     parser.add_argument("--block", type=int, default=128)
     parser.add_argument("--batch", type=int, default=32)
@@ -52,14 +62,20 @@ def main() -> None:
     results: dict[str, list[float]] = {p: [] for p in args.precisions}
     for _ in range(args.repeats):  # interleaved, so machine noise hits both settings alike
         for precision in args.precisions:
-            results[precision].append(measure(args.model, precision, args.block, args.batch, args.steps, args.warmup))
+            results[precision].append(
+                measure(args.model, precision, args.block, args.batch, args.steps, args.warmup)
+            )
     base = median(results[args.precisions[0]])
-    print(f"\nMLM training, {args.model}, block {args.block}, batch {args.batch}, "
-          f"{args.steps} timed steps × {args.repeats} repeats — {machine_line()}")
+    print(
+        f"\nMLM training, {args.model}, block {args.block}, batch {args.batch}, "
+        f"{args.steps} timed steps × {args.repeats} repeats — {machine_line()}"
+    )
     print(f"{'precision':<12} {'tokens/s (median)':>18} {'min':>9} {'max':>9} {'ratio':>7}")
     for precision, values in results.items():
-        print(f"{precision:<12} {median(values):>18,.0f} {min(values):>9,.0f} {max(values):>9,.0f} "
-              f"{median(values) / base:>7.2f}")
+        print(
+            f"{precision:<12} {median(values):>18,.0f} {min(values):>9,.0f} {max(values):>9,.0f} "
+            f"{median(values) / base:>7.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,13 @@ import time
 
 SIZES = {
     "bert_mini": ["model=bert_mini"],
-    "minilm": ["model=bert_mini", "model.hidden_size=384", "model.num_hidden_layers=6",
-               "model.num_attention_heads=12", "model.intermediate_size=1536"],
+    "minilm": [
+        "model=bert_mini",
+        "model.hidden_size=384",
+        "model.num_hidden_layers=6",
+        "model.num_attention_heads=12",
+        "model.intermediate_size=1536",
+    ],
 }
 SETTINGS = [("hf", "32-true"), ("hf", "bf16-mixed"), ("bertlab", "32-true"), ("bertlab", "bf16-mixed")]
 
@@ -31,11 +36,21 @@ SETTINGS = [("hf", "32-true"), ("hf", "bf16-mixed"), ("bertlab", "32-true"), ("b
 def _compose(size: str, precision: str, block: int, batch: int, steps: int):
     from benchmarks.common import compose_run
 
-    return compose_run([
-        *SIZES[size], f"data.block_size={block}", f"data.batch_size={batch}", f"trainer.precision={precision}",
-        f"trainer.max_steps={steps}", "trainer.val_check_interval=100000", "trainer.enable_progress_bar=false",
-        "logger=none", "callbacks=none", "test=false", "export=false",
-    ])
+    return compose_run(
+        [
+            *SIZES[size],
+            f"data.block_size={block}",
+            f"data.batch_size={batch}",
+            f"trainer.precision={precision}",
+            f"trainer.max_steps={steps}",
+            "trainer.val_check_interval=100000",
+            "trainer.enable_progress_bar=false",
+            "logger=none",
+            "callbacks=none",
+            "test=false",
+            "export=false",
+        ]
+    )
 
 
 def run_bertlab(size: str, precision: str, block: int, batch: int, steps: int, warmup: int) -> dict:
@@ -49,8 +64,9 @@ def run_bertlab(size: str, precision: str, block: int, batch: int, steps: int, w
     configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     timer = StepTimer(warmup)
-    trainer = instantiate(cfg.trainer, callbacks=[timer], logger=False, enable_checkpointing=False,
-                          enable_model_summary=False)
+    trainer = instantiate(
+        cfg.trainer, callbacks=[timer], logger=False, enable_checkpointing=False, enable_model_summary=False
+    )
     trainer.fit(module, datamodule=datamodule)
     return {"seconds": timer.elapsed, "steps": timer.timed_steps, "config": module.encoder.config.to_dict()}
 
@@ -92,13 +108,22 @@ def run_hf(size: str, precision: str, block: int, batch: int, steps: int, warmup
                 Timer.elapsed = time.perf_counter() - Timer.start
 
     args = TrainingArguments(
-        output_dir=tempfile.mkdtemp(), max_steps=steps + warmup, per_device_train_batch_size=batch,
-        learning_rate=5e-4, use_cpu=True, bf16=precision == "bf16-mixed", report_to=[], save_strategy="no",
-        logging_steps=1000, dataloader_num_workers=0, disable_tqdm=True,
+        output_dir=tempfile.mkdtemp(),
+        max_steps=steps + warmup,
+        per_device_train_batch_size=batch,
+        learning_rate=5e-4,
+        use_cpu=True,
+        bf16=precision == "bf16-mixed",
+        report_to=[],
+        save_strategy="no",
+        logging_steps=1000,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
     )
     collator = DataCollatorForLanguageModeling(datamodule.tokenizer, mlm_probability=0.15)
-    Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
-            callbacks=[Timer()]).train()
+    Trainer(
+        model=model, args=args, train_dataset=dataset, data_collator=collator, callbacks=[Timer()]
+    ).train()
     return {"seconds": Timer.elapsed, "steps": Timer.timed, "config": model.config.to_dict()}
 
 
@@ -112,9 +137,25 @@ def one(args) -> None:
 def _measure(framework: str, precision: str, size: str, args) -> dict:
     from benchmarks.common import run_for_result
 
-    command = [sys.executable, "-m", "benchmarks.mlm_vs_hf", "--one", framework, "--precision", precision,
-               "--size", size, "--block", str(args.block), "--batch", str(args.batch),
-               "--steps", str(args.steps), "--warmup", str(args.warmup)]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.mlm_vs_hf",
+        "--one",
+        framework,
+        "--precision",
+        precision,
+        "--size",
+        size,
+        "--block",
+        str(args.block),
+        "--batch",
+        str(args.batch),
+        "--steps",
+        str(args.steps),
+        "--warmup",
+        str(args.warmup),
+    ]
     return run_for_result(command, f"{framework} {precision} {size}")
 
 
@@ -127,7 +168,9 @@ def report(args) -> None:
 
     peaks = {"32-true": matmul_peak(torch.float32), "bf16-mixed": matmul_peak(torch.bfloat16)}
     print(f"machine: {machine_line()}")
-    print(f"matmul peak: fp32 {peaks['32-true'] / 1e9:,.0f} GFLOP/s, bf16 {peaks['bf16-mixed'] / 1e9:,.0f} GFLOP/s")
+    print(
+        f"matmul peak: fp32 {peaks['32-true'] / 1e9:,.0f} GFLOP/s, bf16 {peaks['bf16-mixed'] / 1e9:,.0f} GFLOP/s"
+    )
     for size in args.sizes:
         runs: dict[tuple[str, str], list[dict]] = {s: [] for s in SETTINGS}
         for _ in range(args.repeats):
@@ -137,22 +180,30 @@ def report(args) -> None:
         rate = {s: statistics.median(tokens / r["seconds"] for r in rs) for s, rs in runs.items()}
         baseline = max(rate[s] for s in SETTINGS if s[0] == "hf")
         flops = mlm_flops_per_token(BertConfig(**runs[SETTINGS[0]][0]["config"]), args.block)
-        print(f"\n{size}: block {args.block}, batch {args.batch}, {args.steps} timed steps, "
-              f"median of {args.repeats}; useful FLOPs/token {flops / 1e6:.1f} M")
-        print(f"{'run':<22}{'tokens/s':>10}{'× HF best':>11}{'peak RSS MB':>13}{'GFLOP/s':>9}{'MFU own':>9}"
-              f"{'MFU bf16':>9}{'MFU best':>9}")
+        print(
+            f"\n{size}: block {args.block}, batch {args.batch}, {args.steps} timed steps, "
+            f"median of {args.repeats}; useful FLOPs/token {flops / 1e6:.1f} M"
+        )
+        print(
+            f"{'run':<22}{'tokens/s':>10}{'× HF best':>11}{'peak RSS MB':>13}{'GFLOP/s':>9}{'MFU own':>9}"
+            f"{'MFU bf16':>9}{'MFU best':>9}"
+        )
         for framework, precision in SETTINGS:
             value = rate[(framework, precision)]
             rss = statistics.median(r["peak_rss_mb"] for r in runs[(framework, precision)])
             useful = value * flops  # FLOP/s
             own = useful / peaks[precision]
-            print(f"{framework + ' ' + precision:<22}{value:>10,.0f}{value / baseline:>11.2f}{rss:>13,.0f}"
-                  f"{useful / 1e9:>9.0f}{own:>9.1%}{useful / peaks['bf16-mixed']:>9.1%}"
-                  f"{useful / max(peaks.values()):>9.1%}")
+            print(
+                f"{framework + ' ' + precision:<22}{value:>10,.0f}{value / baseline:>11.2f}{rss:>13,.0f}"
+                f"{useful / 1e9:>9.0f}{own:>9.1%}{useful / peaks['bf16-mixed']:>9.1%}"
+                f"{useful / max(peaks.values()):>9.1%}"
+            )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--block", type=int, default=128)
     parser.add_argument("--batch", type=int, default=32)

@@ -49,10 +49,17 @@ def run_bertlab(model: str, questions: Path, batch: int) -> dict:
     from bertlab.train import build
 
     chosen = set(json.loads(questions.read_text()))
-    cfg = compose_run([
-        "experiment=squad_v2_local", f"model.path={model}", f"tokenizer.name_or_path={model}",
-        f"data.eval_batch_size={batch}", "logger=none", "callbacks=none", "trainer.enable_progress_bar=false",
-    ])
+    cfg = compose_run(
+        [
+            "experiment=squad_v2_local",
+            f"model.path={model}",
+            f"tokenizer.name_or_path={model}",
+            f"data.eval_batch_size={batch}",
+            "logger=none",
+            "callbacks=none",
+            "trainer.enable_progress_bar=false",
+        ]
+    )
     configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     module.load_exported(model)
@@ -61,9 +68,15 @@ def run_bertlab(model: str, questions: Path, batch: int) -> dict:
     start = time.perf_counter()
     metrics = trainer.validate(module, datamodule=datamodule, verbose=False)[0]
     seconds = time.perf_counter() - start
-    predictions = json.loads((Path(trainer.default_root_dir) / "predictions/val/predictions.json").read_text())
-    return {"seconds": seconds, "windows": len(datamodule.windows["val"]), "f1": metrics["val/f1"],
-            "predictions": predictions}
+    predictions = json.loads(
+        (Path(trainer.default_root_dir) / "predictions/val/predictions.json").read_text()
+    )
+    return {
+        "seconds": seconds,
+        "windows": len(datamodule.windows["val"]),
+        "f1": metrics["val/f1"],
+        "predictions": predictions,
+    }
 
 
 def run_pipeline(model: str, questions: Path, batch: int) -> dict:
@@ -74,8 +87,15 @@ def run_pipeline(model: str, questions: Path, batch: int) -> dict:
     qa = pipeline("question-answering", model=model, tokenizer=model, device=-1)
     inputs = [{"question": q["question"], "context": q["context"]} for q in items.values()]
     start = time.perf_counter()
-    outputs = qa(inputs, batch_size=batch, max_seq_len=384, doc_stride=128, max_answer_len=30, top_k=1,
-                 handle_impossible_answer=True)
+    outputs = qa(
+        inputs,
+        batch_size=batch,
+        max_seq_len=384,
+        doc_stride=128,
+        max_answer_len=30,
+        top_k=1,
+        handle_impossible_answer=True,
+    )
     seconds = time.perf_counter() - start
     outputs = outputs if isinstance(outputs, list) else [outputs]
     return {"seconds": seconds, "predictions": {i: o["answer"] for i, o in zip(items, outputs, strict=True)}}
@@ -86,8 +106,18 @@ def _measure(python: str, side: str, model: str, questions: Path, batch: int) ->
 
     # bertlab's side runs as a module of the repository; the pipeline's as a plain file (no bertlab there)
     entry = ["-m", "benchmarks.squad_eval"] if side == "bertlab" else [str(Path(__file__).resolve())]
-    command = [python, *entry, "--one", side, "--model", model, "--questions", str(questions),
-               "--batch", str(batch)]
+    command = [
+        python,
+        *entry,
+        "--one",
+        side,
+        "--model",
+        model,
+        "--questions",
+        str(questions),
+        "--batch",
+        str(batch),
+    ]
     return run_for_result(command, side, cwd=Path(__file__).resolve().parents[1])
 
 
@@ -107,8 +137,11 @@ def report(args) -> None:
     questions.write_text(json.dumps({e.id: {"question": e.question, "context": e.context} for e in examples}))
     golds = {e.id: [a.text for a in e.answers] for e in examples}
 
-    settings = [("bertlab", sys.executable, args.batch), ("pipeline", args.baseline_python, 1),
-                ("pipeline", args.baseline_python, args.batch)]
+    settings = [
+        ("bertlab", sys.executable, args.batch),
+        ("pipeline", args.baseline_python, 1),
+        ("pipeline", args.baseline_python, args.batch),
+    ]
     runs: dict[tuple, list[dict]] = {s: [] for s in settings}
     for _ in range(args.repeats):
         for setting in settings:
@@ -118,22 +151,31 @@ def report(args) -> None:
     rate = {s: statistics.median(len(examples) / r["seconds"] for r in rs) for s, rs in runs.items()}
     baseline = max(rate[s] for s in settings[1:])
     print(f"machine: {machine_line()}")
-    print(f"SQuAD v2 local evaluation articles: {len(examples)} questions, {windows} windows (384/128); "
-          f"model {'MiniLM-L6, random span head' if args.model is None else args.model}; "
-          f"median of {args.repeats}")
+    print(
+        f"SQuAD v2 local evaluation articles: {len(examples)} questions, {windows} windows (384/128); "
+        f"model {'MiniLM-L6, random span head' if args.model is None else args.model}; "
+        f"median of {args.repeats}"
+    )
     print(f"{'run':<22}{'questions/s':>12}{'windows/s':>11}{'× pipeline':>12}{'F1':>8}{'EM':>8}")
     for setting in settings:
         side, _, batch = setting
         scores = squad_v2.evaluate(golds, runs[setting][0]["predictions"])
-        print(f"{side + f' batch {batch}':<22}{rate[setting]:>12.1f}{rate[setting] * windows / len(examples):>11.1f}"
-              f"{rate[setting] / baseline:>12.2f}{scores['f1']:>8.1f}{scores['exact']:>8.1f}")
+        print(
+            f"{side + f' batch {batch}':<22}{rate[setting]:>12.1f}{rate[setting] * windows / len(examples):>11.1f}"
+            f"{rate[setting] / baseline:>12.2f}{scores['f1']:>8.1f}{scores['exact']:>8.1f}"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", help="a Hugging Face QA model directory (default: MiniLM-L6, random head)")
-    parser.add_argument("--baseline-python", default=sys.executable,
-                        help="a Python whose transformers (< 5) has the question-answering pipeline")
+    parser.add_argument(
+        "--baseline-python",
+        default=sys.executable,
+        help="a Python whose transformers (< 5) has the question-answering pipeline",
+    )
     parser.add_argument("--limit", type=int, default=500, help="questions")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)

@@ -19,13 +19,15 @@ class BatchProbe(L.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         labels = batch["labels"]
         original = torch.where(labels != -100, labels, batch["input_ids"])  # undo the corruption
-        self.records.append({
-            "step": trainer.global_step,
-            "loss": float(outputs["loss"]),
-            "tokens": int((labels != -100).sum()),
-            "samples": [hash(tuple(row.tolist())) for row in original],
-            "masked": [torch.nonzero(row != -100).flatten().tolist() for row in labels],
-        })
+        self.records.append(
+            {
+                "step": trainer.global_step,
+                "loss": float(outputs["loss"]),
+                "tokens": int((labels != -100).sum()),
+                "samples": [hash(tuple(row.tolist())) for row in original],
+                "masked": [torch.nonzero(row != -100).flatten().tolist() for row in labels],
+            }
+        )
 
     def on_train_end(self, trainer, pl_module) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

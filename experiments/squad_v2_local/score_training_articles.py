@@ -30,13 +30,21 @@ def main() -> None:
     from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("model", help="an exported QA model directory (<run>/hf)")
     args = parser.parse_args()
-    cfg = compose_run([
-        "experiment=squad_v2_local", f"model.path={args.model}", f"tokenizer.name_or_path={args.model}",
-        "logger=none", "callbacks=none", "trainer.enable_progress_bar=false",
-    ])
+    cfg = compose_run(
+        [
+            "experiment=squad_v2_local",
+            f"model.path={args.model}",
+            f"tokenizer.name_or_path={args.model}",
+            "logger=none",
+            "callbacks=none",
+            "trainer.enable_progress_bar=false",
+        ]
+    )
     configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     module.load_exported(args.model)

@@ -81,15 +81,19 @@ def export_pretrained(module: nn.Module, tokenizer, out_dir: str | Path) -> Path
     return out_dir
 
 
-def export_run(run_dir: str | Path, checkpoint: str | Path | None = None, out: str | Path | None = None) -> Path:
+def export_run(
+    run_dir: str | Path, checkpoint: str | Path | None = None, out: str | Path | None = None
+) -> Path:
     """Rebuild a run's module from its saved config and tokenizer, load a checkpoint, export it."""
     from bertlab.train import build
 
     run_dir = Path(run_dir)
     cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
     with open_dict(cfg):
-        cfg.tokenizer = {"_target_": "bertlab.tokenization.PretrainedTokenizer",
-                         "name_or_path": str(run_dir / "tokenizer")}
+        cfg.tokenizer = {
+            "_target_": "bertlab.tokenization.PretrainedTokenizer",
+            "name_or_path": str(run_dir / "tokenizer"),
+        }
         cfg.paths.output_dir = str(run_dir)
     datamodule, module = build(cfg)
     checkpoint = Path(checkpoint) if checkpoint else _best_checkpoint(run_dir)
@@ -110,7 +114,9 @@ def _best_checkpoint(run_dir: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Export a bertlab run in Hugging Face format.")
-    parser.add_argument("run_dir", help="the run's output directory (holds .hydra/, checkpoints/, tokenizer/)")
+    parser.add_argument(
+        "run_dir", help="the run's output directory (holds .hydra/, checkpoints/, tokenizer/)"
+    )
     parser.add_argument("--checkpoint", help="checkpoint file (default: the best one, else last.ckpt)")
     parser.add_argument("--out", help="output directory (default: <run_dir>/hf)")
     args = parser.parse_args()

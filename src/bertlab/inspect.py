@@ -52,7 +52,9 @@ def print_continuation(cfg: DictConfig, module, tokenizer, console: Console) -> 
     from bertlab.objectives.causal_lm import sample_continuation
 
     if cfg.inspect.ckpt:
-        module.load_state_dict(torch.load(cfg.inspect.ckpt, map_location="cpu", weights_only=True)["state_dict"])
+        module.load_state_dict(
+            torch.load(cfg.inspect.ckpt, map_location="cpu", weights_only=True)["state_dict"]
+        )
     text = sample_continuation(module, tokenizer, cfg.inspect.prompt, cfg.inspect.max_new_tokens, cfg.seed)
     console.print(f"prompt: {cfg.inspect.prompt}\ncontinuation: {text}")
 
@@ -66,8 +68,10 @@ def main(cfg: DictConfig) -> None:
     batch = datamodule.collate([item])
     table, sequence = example_table(item, batch, datamodule.tokenizer)
     console = Console()
-    console.print(f"experiment task={cfg.task_name} objective={cfg.objective.name} "
-                  f"train example {cfg.inspect.index}, epoch {cfg.inspect.epoch}")
+    console.print(
+        f"experiment task={cfg.task_name} objective={cfg.objective.name} "
+        f"train example {cfg.inspect.index}, epoch {cfg.inspect.epoch}"
+    )
     console.print(table)
     for key, value in sequence.items():
         console.print(f"{key}: {value}")
@@ -75,7 +79,9 @@ def main(cfg: DictConfig) -> None:
         from bertlab.data.pair_collator import format_pair_example
 
         row = {key: value[0] for key, value in batch.items()}
-        console.print(format_pair_example(row, datamodule.tokenizer, pairing=cfg.objective.name), markup=False)
+        console.print(
+            format_pair_example(row, datamodule.tokenizer, pairing=cfg.objective.name), markup=False
+        )
     if cfg.inspect.prompt:
         print_continuation(cfg, module, datamodule.tokenizer, console)
 

@@ -36,9 +36,13 @@ def adamw(
     gradients first), so a module whose trainer clips in ``*-mixed`` precision gets torch's choice instead.
     """
     if fused and _clips_under_mixed_precision(module):
-        log.info("optimizer.fused=true with gradient clipping in mixed precision: using torch's foreach AdamW")
+        log.info(
+            "optimizer.fused=true with gradient clipping in mixed precision: using torch's foreach AdamW"
+        )
         fused = None
-    return torch.optim.AdamW(parameter_groups(module, weight_decay), lr=lr, betas=tuple(betas), eps=eps, fused=fused)
+    return torch.optim.AdamW(
+        parameter_groups(module, weight_decay), lr=lr, betas=tuple(betas), eps=eps, fused=fused
+    )
 
 
 def _clips_under_mixed_precision(module: nn.Module) -> bool:

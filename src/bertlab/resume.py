@@ -59,7 +59,11 @@ def check_compatible(path: Path, module: torch.nn.Module) -> None:
     if missing or unexpected or mismatched:
         detail = "; ".join(
             f"{label}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
-            for label, keys in (("missing", missing), ("unexpected", unexpected), ("shape differs", mismatched))
+            for label, keys in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("shape differs", mismatched),
+            )
             if keys
         )
         raise CheckpointError(f"checkpoint {path} does not fit the configured model ({detail})")

@@ -38,7 +38,9 @@ def configure_allocator(mode: str) -> bool:
         log.info("cpu_allocator=cached: this C library has no mallopt; left as it is")
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    applied = mallopt(_M_MMAP_THRESHOLD, _CACHED_BYTES) == 1 and mallopt(_M_TRIM_THRESHOLD, _CACHED_BYTES) == 1
+    applied = (
+        mallopt(_M_MMAP_THRESHOLD, _CACHED_BYTES) == 1 and mallopt(_M_TRIM_THRESHOLD, _CACHED_BYTES) == 1
+    )
     if not applied:
         log.warning("cpu_allocator=cached: mallopt refused the thresholds; malloc left as it is")
     return applied

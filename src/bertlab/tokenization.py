@@ -44,7 +44,11 @@ class PretrainedTokenizer:
                     f"tokenizer.name_or_path={self.name_or_path!r} is neither a local directory nor reachable "
                     f"on the hub ({err}). Point it at a directory holding a saved tokenizer."
                 ) from err
-            log.warning("%s is not reachable on the hub; using the identical vocabulary packaged as %s", target, fallback)
+            log.warning(
+                "%s is not reachable on the hub; using the identical vocabulary packaged as %s",
+                target,
+                fallback,
+            )
             return AutoTokenizer.from_pretrained(hub.resolve(fallback))
 
 

@@ -1,7 +1,7 @@
 """The composition root: build every part in data-flow order, fit, test, and return the monitored metric.
 
-    bertlab-train experiment=mlm_shakespeare trainer.precision=bf16-mixed
-    python -m bertlab.train -m experiment=cola seed=1,2,3
+bertlab-train experiment=mlm_shakespeare trainer.precision=bf16-mixed
+python -m bertlab.train -m experiment=cola seed=1,2,3
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def build_loggers(cfg: DictConfig, resume_from: Path | None = None) -> list[Logg
             if resume_from is not None:
                 extra["resume_dir"] = str(resume_from.parents[1])
             if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
-                extra["group"] = f"{cfg.task_name}-{Path(HydraConfig.get().sweep.dir).name}"  # one group per sweep
+                extra["group"] = (
+                    f"{cfg.task_name}-{Path(HydraConfig.get().sweep.dir).name}"  # one group per sweep
+                )
         loggers.append(instantiate(node, **extra))
     return loggers
 

@@ -19,7 +19,9 @@ def test_block_size_above_the_position_limit_names_both_keys(compose):
 
 def test_unknown_model_field_is_rejected(compose):
     cfg = compose("debug=smoke", "+model.hiden_size=64")
-    with pytest.raises(InstantiationException, match="model.hiden_size is not a field of transformers' BertConfig"):
+    with pytest.raises(
+        InstantiationException, match="model.hiden_size is not a field of transformers' BertConfig"
+    ):
         build(cfg)
 
 

@@ -14,18 +14,36 @@ from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMON = [
-    "debug=smoke", *SMALL_SPLITS, "data.block_size=32", f"paths.data_dir={FIXTURE_DATA}", "test=false",
-    "trainer.precision=32-true", "model.hidden_dropout_prob=0", "model.attention_probs_dropout_prob=0",
+    "debug=smoke",
+    *SMALL_SPLITS,
+    "data.block_size=32",
+    f"paths.data_dir={FIXTURE_DATA}",
+    "test=false",
+    "trainer.precision=32-true",
+    "model.hidden_dropout_prob=0",
+    "model.attention_probs_dropout_prob=0",
     "+callbacks.probe._target_=tests.helpers.BatchProbe",
 ]
 
 
 def _train(tmp_path: Path, name: str, *extra: str) -> Path:
     run_dir = tmp_path / name
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
-           "WANDB_MODE": "offline", "WANDB_API_KEY": ""}
-    command = [sys.executable, "-m", "bertlab.train", *COMMON, f"hydra.run.dir={run_dir}",
-               f"+callbacks.probe.path={run_dir / 'probe'}", *extra]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
+        "WANDB_MODE": "offline",
+        "WANDB_API_KEY": "",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "bertlab.train",
+        *COMMON,
+        f"hydra.run.dir={run_dir}",
+        f"+callbacks.probe.path={run_dir / 'probe'}",
+        *extra,
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=420)
     assert result.returncode == 0, result.stderr[-4000:]
     return run_dir
@@ -38,8 +56,15 @@ def _probe(run_dir: Path, rank: int) -> list[dict]:
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_ddp_two_processes_against_one_process_with_twice_the_batch(tmp_path):
-    ddp = _train(tmp_path, "ddp", "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2",
-                 "logger=wandb", "data.batch_size=2")
+    ddp = _train(
+        tmp_path,
+        "ddp",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "logger=wandb",
+        "data.batch_size=2",
+    )
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") == ["ddp"]  # one output directory
     assert len(list(ddp.rglob("last.ckpt"))) == 1 and len(list(ddp.rglob("checkpoints"))) == 1
     assert len(list((ddp / "wandb").glob("offline-run-*"))) == 1
@@ -62,10 +87,20 @@ def test_ddp_two_processes_against_one_process_with_twice_the_batch(tmp_path):
 @pytest.mark.timeout(600)
 def test_a_dying_rank_stops_the_run_with_its_error(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "bertlab.train", *COMMON[:-1], f"hydra.run.dir={tmp_path / 'run'}",
-               "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "data.batch_size=2",
-               "+callbacks.fail._target_=tests.helpers.FailOnRank", "+callbacks.fail.rank=1",
-               "+callbacks.fail.step=1"]
+    command = [
+        sys.executable,
+        "-m",
+        "bertlab.train",
+        *COMMON[:-1],
+        f"hydra.run.dir={tmp_path / 'run'}",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "data.batch_size=2",
+        "+callbacks.fail._target_=tests.helpers.FailOnRank",
+        "+callbacks.fail.rank=1",
+        "+callbacks.fail.step=1",
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=420)
     assert result.returncode != 0
     assert "injected failure on rank 1 at step 1" in result.stderr
@@ -74,6 +109,8 @@ def test_a_dying_rank_stops_the_run_with_its_error(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_ddp_spawn_fits_and_tests_with_csv_metrics(tmp_path):
-    run = _train(tmp_path, "spawn", "trainer=ddp_spawn", "trainer.accelerator=cpu", "data.batch_size=2", "test=true")
+    run = _train(
+        tmp_path, "spawn", "trainer=ddp_spawn", "trainer.accelerator=cpu", "data.batch_size=2", "test=true"
+    )
     header = (run / "csv" / "metrics.csv").read_text().splitlines()[0].split(",")
     assert {"train/loss", "val/loss", "test/loss"} <= set(header)

@@ -22,8 +22,12 @@ CASES = {
     # 8 out-of-domain rows, batches of 3: ranks get 4 rows each, uneven batches
     "cola": (["experiment=cola", "data.eval_batch_size=3"], ["test/mcc", "test/accuracy", "test/loss"]),
     "squad_v2_local": (
-        ["experiment=squad_v2_local", f"paths.data_dir={FIXTURE_DATA / 'squad'}", *SQUAD_SMOKE,
-         "data.eval_batch_size=3"],
+        [
+            "experiment=squad_v2_local",
+            f"paths.data_dir={FIXTURE_DATA / 'squad'}",
+            *SQUAD_SMOKE,
+            "data.eval_batch_size=3",
+        ],
         ["test/exact", "test/f1", "test/HasAns_f1", "test/NoAns_f1", "test/best_f1"],
     ),
 }
@@ -33,9 +37,21 @@ def _evaluate(tmp_path: Path, name: str, overrides: list[str], *extra: str) -> P
     """An evaluation-only run (random tiny model) on the fixture; returns its run directory."""
     run_dir = tmp_path / name
     env = {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "bertlab.train", "debug=smoke", f"paths.data_dir={FIXTURE_DATA}",
-               "train=false", "test=true", "export=false", "trainer.precision=32-true", "trainer.limit_test_batches=null",
-               f"hydra.run.dir={run_dir}", *overrides, *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "bertlab.train",
+        "debug=smoke",
+        f"paths.data_dir={FIXTURE_DATA}",
+        "train=false",
+        "test=true",
+        "export=false",
+        "trainer.precision=32-true",
+        "trainer.limit_test_batches=null",
+        f"hydra.run.dir={run_dir}",
+        *overrides,
+        *extra,
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=420)
     assert result.returncode == 0, result.stderr[-4000:]
     return run_dir
@@ -54,7 +70,9 @@ def _test_metrics(tmp_path: Path, name: str, overrides: list[str], *extra: str) 
 def test_two_process_evaluation_equals_one_process(tmp_path, case):
     overrides, keys = CASES[case]
     single = _test_metrics(tmp_path, "single", overrides)
-    ddp = _test_metrics(tmp_path, "ddp", overrides, "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2")
+    ddp = _test_metrics(
+        tmp_path, "ddp", overrides, "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"
+    )
     for key in keys:
         assert ddp[key] == pytest.approx(single[key], abs=1e-6), key
     if case == "cola":  # every out-of-domain row counted once: the logged confusion matrix sums to 8

@@ -43,8 +43,14 @@ def test_training_exports_and_the_export_fine_tunes_as_pretrained(compose, tmp_p
     assert (run_dir / "hf" / "config.json").is_file() and (run_dir / "hf" / "tokenizer.json").is_file()
     again = export_run(run_dir, out=tmp_path / "again")
     assert AutoModelForMaskedLM.from_pretrained(again).config.model_type == "bert"
-    follow_up = compose("debug=smoke", *SMALL_SPLITS, "data.block_size=32", "model=pretrained",
-                        f"model.path={run_dir / 'hf'}", f"tokenizer.name_or_path={run_dir / 'hf'}")
+    follow_up = compose(
+        "debug=smoke",
+        *SMALL_SPLITS,
+        "data.block_size=32",
+        "model=pretrained",
+        f"model.path={run_dir / 'hf'}",
+        f"tokenizer.name_or_path={run_dir / 'hf'}",
+    )
     _, module = build(follow_up)
     exported = AutoModel.from_pretrained(run_dir / "hf")
     for name, tensor in exported.state_dict().items():
@@ -78,6 +84,8 @@ def test_rtd_export_round_trip(compose, tmp_path):
         torch.testing.assert_close(theirs, ours.reshape(theirs.shape), rtol=1e-5, atol=1e-5)
         hidden = module.generator(**batch).last_hidden_state
         ours_gen = module.generator_head(hidden.flatten(0, 1), module.encoder.get_input_embeddings().weight)
-        theirs_gen = ElectraForMaskedLM.from_pretrained(out / "generator").eval()(**batch).logits.flatten(0, 1)
+        theirs_gen = (
+            ElectraForMaskedLM.from_pretrained(out / "generator").eval()(**batch).logits.flatten(0, 1)
+        )
         torch.testing.assert_close(theirs_gen, ours_gen, rtol=1e-5, atol=1e-5)
     assert AutoModel.from_pretrained(out).config.model_type == "electra"

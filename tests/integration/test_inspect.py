@@ -11,8 +11,15 @@ from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
 
 def _inspect(tmp_path, *overrides: str) -> str:
     env = {**os.environ, "BERTLAB_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"}
-    command = [sys.executable, "-m", "bertlab.inspect", *SMALL_SPLITS, f"paths.data_dir={FIXTURE_DATA}",
-               f"hydra.run.dir={tmp_path / 'run'}", *overrides]
+    command = [
+        sys.executable,
+        "-m",
+        "bertlab.inspect",
+        *SMALL_SPLITS,
+        f"paths.data_dir={FIXTURE_DATA}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        *overrides,
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -25,8 +32,13 @@ def test_mlm_example_table_shows_tokens_masked_inputs_and_labels(tmp_path):
 
 
 def test_clm_samples_a_continuation(tmp_path):
-    out = _inspect(tmp_path, "experiment=gpt_shakespeare", "model=gpt2_tiny", "inspect.prompt=to be",
-                   "inspect.max_new_tokens=5")
+    out = _inspect(
+        tmp_path,
+        "experiment=gpt_shakespeare",
+        "model=gpt2_tiny",
+        "inspect.prompt=to be",
+        "inspect.max_new_tokens=5",
+    )
     assert "prompt: to be" in out and "continuation:" in out
 
 

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_wheel_contains_configs_and_composes_outside_the_repo(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(ROOT)],
-        check=True, timeout=300,
+        check=True,
+        timeout=300,
     )
     wheel = next((tmp_path / "dist").glob("bertlab-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
@@ -27,11 +28,20 @@ def test_wheel_contains_configs_and_composes_outside_the_repo(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     result = subprocess.run(
         [sys.executable, "-m", "bertlab.train", "--cfg", "job", "experiment=mlm_shakespeare"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert "block_size: 32" in result.stdout
     located = subprocess.run(
         [sys.executable, "-c", "import bertlab.config as c; print(c.config_dir())"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert located.stdout.strip() == str(tmp_path / "site" / "bertlab" / "conf")

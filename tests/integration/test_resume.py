@@ -17,10 +17,18 @@ from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = 8  # the fixture's train split is 6 batches: the run crosses an epoch boundary
 COMMON = [
-    "debug=smoke", *SMALL_SPLITS, "data.block_size=32", f"paths.data_dir={FIXTURE_DATA}",
-    "trainer.precision=32-true", "trainer.deterministic=true", "trainer.limit_train_batches=null",
-    "scheduler=none", "test=false", "logger=csv",
-    "+callbacks.model_checkpoint.every_n_train_steps=1", "callbacks.model_checkpoint.save_top_k=-1",
+    "debug=smoke",
+    *SMALL_SPLITS,
+    "data.block_size=32",
+    f"paths.data_dir={FIXTURE_DATA}",
+    "trainer.precision=32-true",
+    "trainer.deterministic=true",
+    "trainer.limit_train_batches=null",
+    "scheduler=none",
+    "test=false",
+    "logger=csv",
+    "+callbacks.model_checkpoint.every_n_train_steps=1",
+    "callbacks.model_checkpoint.save_top_k=-1",
     "callbacks.model_checkpoint.monitor=null",
 ]
 
@@ -32,8 +40,13 @@ def _command(run_dir: Path, *extra: str) -> list[str]:
 def _env(tmp_path: Path) -> dict[str, str]:
     # One intra-op thread: with several, the CPU embedding backward sums in an order that can change with
     # thread scheduling (seen: 1.6e-7 apart after one step on a loaded machine), so no two runs are bitwise equal.
-    return {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
-            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
 
 
 def _parameters(run_dir: Path) -> dict[str, torch.Tensor]:
@@ -63,15 +76,28 @@ def _run_until_killed(command: list[str], env: dict, wait_for: Path, timeout: fl
 def test_killed_and_resumed_run_equals_straight_run(tmp_path, workers):
     env, loader = _env(tmp_path), f"data.num_workers={workers}"
     straight, killed, resumed = tmp_path / "straight", tmp_path / "killed", tmp_path / "resumed"
-    subprocess.run(_command(straight, loader, f"trainer.max_steps={STEPS}"), env=env, check=True, timeout=240,
-                   capture_output=True)
+    subprocess.run(
+        _command(straight, loader, f"trainer.max_steps={STEPS}"),
+        env=env,
+        check=True,
+        timeout=240,
+        capture_output=True,
+    )
     half = STEPS // 2
     # the killed run is long, so the kill always lands mid-training; the step after `half` proves its file complete
-    _run_until_killed(_command(killed, loader, "trainer.max_steps=1000"), env,
-                      killed / "checkpoints" / f"epoch000-step{half + 1:06d}.ckpt")
+    _run_until_killed(
+        _command(killed, loader, "trainer.max_steps=1000"),
+        env,
+        killed / "checkpoints" / f"epoch000-step{half + 1:06d}.ckpt",
+    )
     checkpoint = killed / "checkpoints" / f"epoch000-step{half:06d}.ckpt"
-    subprocess.run(_command(resumed, loader, f"trainer.max_steps={STEPS}", f"ckpt_path={checkpoint}"),
-                   env=env, check=True, timeout=240, capture_output=True)
+    subprocess.run(
+        _command(resumed, loader, f"trainer.max_steps={STEPS}", f"ckpt_path={checkpoint}"),
+        env=env,
+        check=True,
+        timeout=240,
+        capture_output=True,
+    )
     expected, actual = _parameters(straight), _parameters(resumed)
     assert expected.keys() == actual.keys()
     different = [k for k in expected if not torch.equal(expected[k], actual[k])]
@@ -80,7 +106,12 @@ def test_killed_and_resumed_run_equals_straight_run(tmp_path, workers):
 
 @pytest.mark.slow
 def test_resume_must_without_checkpoint_is_a_clear_error(tmp_path):
-    result = subprocess.run(_command(tmp_path / "fresh", "resume=must"), env=_env(tmp_path),
-                            capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        _command(tmp_path / "fresh", "resume=must"),
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode != 0
     assert "resume=must" in result.stderr and "last.ckpt" in result.stderr

@@ -16,10 +16,22 @@ SMOKE = ["debug=smoke", *SMALL_SPLITS, "data.block_size=32", f"paths.data_dir={F
 
 
 def _multirun(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
-           "WANDB_MODE": "offline", "WANDB_API_KEY": ""}
-    command = [sys.executable, "-m", "bertlab.train", "-m", *SMOKE, f"hydra.sweep.dir={tmp_path / 'sweep'}",
-               *overrides]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
+        "WANDB_MODE": "offline",
+        "WANDB_API_KEY": "",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "bertlab.train",
+        "-m",
+        *SMOKE,
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        *overrides,
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     return result
@@ -28,7 +40,11 @@ def _multirun(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
 def test_optuna_and_slurm_configs_compose(compose):
     cfg = compose("hparams_search=mlm_optuna")
     assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
-    assert set(cfg.hydra.sweeper.params) == {"optimizer.lr", "optimizer.weight_decay", "scheduler.warmup_ratio"}
+    assert set(cfg.hydra.sweeper.params) == {
+        "optimizer.lr",
+        "optimizer.weight_decay",
+        "scheduler.warmup_ratio",
+    }
     cfg = compose("hydra/launcher=slurm", "trainer=ddp", "trainer.devices=4", "trainer.num_nodes=2")
     assert cfg.hydra.launcher.tasks_per_node == 4 and cfg.hydra.launcher.nodes == 2
 
@@ -52,7 +68,11 @@ def test_basic_sweep_gives_one_wandb_run_per_job_in_one_group(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_optuna_sweep_optimises_the_returned_metric(tmp_path):
-    _multirun(tmp_path, "hparams_search=mlm_optuna", "hydra.sweeper.n_trials=2",
-              "hydra.sweeper.sampler.n_startup_trials=2")
+    _multirun(
+        tmp_path,
+        "hparams_search=mlm_optuna",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.sampler.n_startup_trials=2",
+    )
     results = (tmp_path / "sweep" / "optimization_results.yaml").read_text()
     assert "best_value" in results and "optimizer.lr" in results

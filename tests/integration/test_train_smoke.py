@@ -14,7 +14,13 @@ from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
 
 EXPERIMENTS = sorted(p.stem for p in (Path(config_dir()) / "experiment").glob("*.yaml"))
 # Experiments whose data is not Shakespeare bring their own smoke overrides (fixture files) here.
-SQUAD_SMOKE = ["data.max_seq_length=48", "data.doc_stride=8", "data.max_query_length=16", "trainer.limit_val_batches=null", "trainer.limit_test_batches=null"]
+SQUAD_SMOKE = [
+    "data.max_seq_length=48",
+    "data.doc_stride=8",
+    "data.max_query_length=16",
+    "trainer.limit_val_batches=null",
+    "trainer.limit_test_batches=null",
+]
 SMOKE_OVERRIDES: dict[str, list[str]] = {
     # tests/fixtures/data/cola/*.tsv; debug=smoke swaps in the tiny random encoder (which has no from_scratch)
     "cola": [],

@@ -14,7 +14,17 @@ from bertlab import config as schemas
 from bertlab.config import config_dir
 
 CONF = Path(config_dir())
-GROUPS = ["tokenizer", "data", "model", "objective", "optimizer", "scheduler", "trainer", "callbacks", "logger"]
+GROUPS = [
+    "tokenizer",
+    "data",
+    "model",
+    "objective",
+    "optimizer",
+    "scheduler",
+    "trainer",
+    "callbacks",
+    "logger",
+]
 OPTIONS = [(g, p.stem) for g in GROUPS for p in sorted((CONF / g).glob("*.yaml"))]
 NEEDS_HARDWARE = {("trainer", "gpu")}
 

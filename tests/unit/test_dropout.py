@@ -145,6 +145,8 @@ def test_a_model_with_fast_dropout_unpickles_in_a_fresh_process(tmp_path):
         "import pickle, sys, torch; m = pickle.loads(open(sys.argv[1], 'rb').read()); "
         "print(m(input_ids=torch.tensor([[1, 2, 3]])).last_hidden_state.shape)"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "model.pkl")], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "model.pkl")], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "torch.Size([1, 3, 32])" in done.stdout

@@ -7,7 +7,9 @@ from bertlab.plot import plot, read_curves, run_label, summary_table
 
 def _job(root: Path, name: str, overrides: list[str], rows: list[str]) -> None:
     (root / name / "csv").mkdir(parents=True)
-    (root / name / "csv" / "metrics.csv").write_text("epoch,step,train/loss,val/loss\n" + "\n".join(rows) + "\n")
+    (root / name / "csv" / "metrics.csv").write_text(
+        "epoch,step,train/loss,val/loss\n" + "\n".join(rows) + "\n"
+    )
     (root / name / ".hydra").mkdir()
     (root / name / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
 
@@ -16,7 +18,9 @@ def test_sweep_gives_one_figure_per_metric_with_one_line_per_job(tmp_path):
     _job(tmp_path, "0", ["seed=1"], ["0,0,10.0,", "0,1,9.0,", "0,1,,8.5"])
     _job(tmp_path, "1", ["seed=2"], ["0,0,10.5,", "0,1,9.5,", "0,1,,8.9"])
     assert read_curves(tmp_path / "0" / "csv" / "metrics.csv") == {
-        "train/loss": [(0, 10.0), (1, 9.0)], "val/loss": [(1, 8.5)]}
+        "train/loss": [(0, 10.0), (1, 9.0)],
+        "val/loss": [(1, 8.5)],
+    }
     assert run_label(tmp_path / "1", tmp_path) == "seed=2"
     written = plot(tmp_path, None, tmp_path / "out")
     assert sorted(p.name for p in written) == ["train_loss.png", "val_loss.png"]

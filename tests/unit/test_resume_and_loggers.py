@@ -15,8 +15,9 @@ from bertlab.resume import CheckpointError, check_compatible
 
 
 def _module(hidden: int) -> MaskedLanguageModeling:
-    encoder = EncoderSpec("bert", hidden_size=hidden, num_hidden_layers=1, num_attention_heads=2,
-                          intermediate_size=32).build(vocab_size=50, pad_token_id=0)
+    encoder = EncoderSpec(
+        "bert", hidden_size=hidden, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+    ).build(vocab_size=50, pad_token_id=0)
     return MaskedLanguageModeling(encoder, optimizer=functools.partial(optim.adamw))
 
 
@@ -33,8 +34,12 @@ def test_wandb_run_id_is_persisted_and_reused_on_resume(tmp_path, monkeypatch):
     first = wandb_logger(mode="offline", save_dir=str(tmp_path / "first"), project="bertlab-test")
     run_id = (tmp_path / "first" / RUN_ID_FILE).read_text()
     assert first.version == run_id
-    resumed = wandb_logger(mode="offline", save_dir=str(tmp_path / "second"), project="bertlab-test",
-                           resume_dir=str(tmp_path / "first"))
+    resumed = wandb_logger(
+        mode="offline",
+        save_dir=str(tmp_path / "second"),
+        project="bertlab-test",
+        resume_dir=str(tmp_path / "first"),
+    )
     assert resumed.version == run_id and (tmp_path / "second" / RUN_ID_FILE).read_text() == run_id
     fresh = wandb_logger(mode="offline", save_dir=str(tmp_path / "third"), project="bertlab-test")
     assert fresh.version != run_id

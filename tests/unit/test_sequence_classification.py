@@ -69,7 +69,8 @@ def test_pretrained_loads_the_weights_and_scratch_does_not():
     assert torch.equal(module.head.pooler.dense.weight, reference["pooler.dense.weight"])
     assert torch.equal(module.head.pooler.dense.bias, reference["pooler.dense.bias"])
     scratch_head = SequenceClassification(
-        PretrainedEncoder("minilm_l6", from_scratch=True).build(vocab_size=30522, pad_token_id=0), adamw,
+        PretrainedEncoder("minilm_l6", from_scratch=True).build(vocab_size=30522, pad_token_id=0),
+        adamw,
         id2label=LABELS,
     ).head
     assert not torch.allclose(scratch_head.pooler.dense.weight, reference["pooler.dense.weight"])

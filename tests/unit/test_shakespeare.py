@@ -17,8 +17,14 @@ def _datamodule(tmp_path, **kwargs) -> ShakespeareDataModule:
     from bertlab.data.collators import MLMCollator
 
     settings = dict(
-        data_dir=str(FIXTURE_DATA), block_size=32, batch_size=2, val_fraction=0.2, test_fraction=0.2,
-        split_chunk_sentences=4, cache_dir=str(tmp_path / "cache"), download=False,
+        data_dir=str(FIXTURE_DATA),
+        block_size=32,
+        batch_size=2,
+        val_fraction=0.2,
+        test_fraction=0.2,
+        split_chunk_sentences=4,
+        cache_dir=str(tmp_path / "cache"),
+        download=False,
     )
     settings.update(kwargs)
     return ShakespeareDataModule(PretrainedTokenizer("bert-base-uncased"), MLMCollator, **settings)
@@ -58,7 +64,9 @@ def test_tokenized_corpus_keeps_sentence_and_document_boundaries(bert_tokenizer)
     corpus = TokenizedCorpus.from_documents(docs, bert_tokenizer)
     assert corpus.num_documents == 3
     for d, doc in enumerate(docs):
-        expected = [t for s in doc.sentences for t in bert_tokenizer(s, add_special_tokens=False)["input_ids"]]
+        expected = [
+            t for s in doc.sentences for t in bert_tokenizer(s, add_special_tokens=False)["input_ids"]
+        ]
         assert corpus.document_tokens(d).tolist() == expected
     s = int(corpus.doc_starts[1])  # first sentence of the second work
     first = corpus.ids[corpus.sentence_starts[s] : corpus.sentence_starts[s + 1]]

@@ -57,9 +57,7 @@ def test_an_answer_crossing_a_sentence_boundary_removes_both_sentences():
 
 
 def test_no_variant_when_the_answer_is_repeated_elsewhere_or_nothing_remains():
-    repeated = SquadExample(
-        "q3", "t", "Rome fell. Later, rome rose.", "Which city?", (Answer("Rome", 0),)
-    )
+    repeated = SquadExample("q3", "t", "Rome fell. Later, rome rose.", "Which city?", (Answer("Rome", 0),))
     assert without_answer_sentences(repeated) is None  # case-insensitive: "rome" remains
     single = SquadExample("q4", "t", "Only one sentence here.", "What?", (Answer("one", 5),))
     assert without_answer_sentences(single) is None

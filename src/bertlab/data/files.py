@@ -33,7 +33,9 @@ class RemoteFile:
     name: str
     url: str
     sha256: str
-    algorithm: str = "sha256"  # hashlib name of the digest above; some publishers give only md5/sha1 (SQuAD v2.0)
+    algorithm: str = (
+        "sha256"  # hashlib name of the digest above; some publishers give only md5/sha1 (SQuAD v2.0)
+    )
 
     def candidates(self, data_dir: str | Path) -> list[Path]:
         base = Path(data_dir).expanduser() / self.subdir

@@ -27,7 +27,9 @@ LANES = 2**16
 ATTENTION = "bertlab_sdpa"
 
 
-def keep_mask(shape: torch.Size | tuple[int, ...], p: float, device: torch.device | None = None) -> torch.Tensor:
+def keep_mask(
+    shape: torch.Size | tuple[int, ...], p: float, device: torch.device | None = None
+) -> torch.Tensor:
     """Boolean mask of ``shape``, each element True with probability ``round((1 - p) · 2¹⁶) / 2¹⁶``."""
     keep = round((1.0 - p) * LANES)
     if keep >= LANES:  # p < 2⁻¹⁷: nothing is dropped (and the threshold would not fit in 16 bits)

@@ -72,13 +72,19 @@ class EncoderSpec:
     """
 
     def __init__(
-        self, model_type: str = "bert", attn_implementation: str = "sdpa", fast_dropout: bool = True, **config: Any
+        self,
+        model_type: str = "bert",
+        attn_implementation: str = "sdpa",
+        fast_dropout: bool = True,
+        **config: Any,
     ) -> None:
         known = set(AutoConfig.for_model(model_type).to_dict())
         unknown = sorted(set(config) - known)
         if unknown:
             cls = type(AutoConfig.for_model(model_type)).__name__
-            raise ConfigKeyError(f"model.{unknown[0]} is not a field of transformers' {cls} (model_type={model_type})")
+            raise ConfigKeyError(
+                f"model.{unknown[0]} is not a field of transformers' {cls} (model_type={model_type})"
+            )
         self.model_type, self.attn_implementation, self.config = model_type, attn_implementation, config
         self.fast_dropout = fast_dropout
 
@@ -149,7 +155,11 @@ class PretrainedEncoder:
         if not any(key.startswith("pooler") for key in info["missing_keys"]):
             state = {k: v.detach().clone() for k, v in model.pooler.state_dict().items()}
             # BERT's pooler is pooler.dense; ALBERT's is the Linear pooler itself
-            setattr(model, POOLER_STATE, {k if k.startswith("dense.") else f"dense.{k}": v for k, v in state.items()})
+            setattr(
+                model,
+                POOLER_STATE,
+                {k if k.startswith("dense.") else f"dense.{k}": v for k, v in state.items()},
+            )
         model.pooler = None
         return model.train()
 

@@ -55,7 +55,9 @@ class MaskedLMHead(nn.Module):
     @classmethod
     def for_config(cls, config) -> MaskedLMHead:
         embedding_size = getattr(config, "embedding_size", None) or config.hidden_size
-        return cls(config.hidden_size, embedding_size, config.vocab_size, config.hidden_act, config.layer_norm_eps)
+        return cls(
+            config.hidden_size, embedding_size, config.vocab_size, config.hidden_act, config.layer_norm_eps
+        )
 
     def forward(self, hidden: torch.Tensor, decoder_weight: torch.Tensor) -> torch.Tensor:
         """(N, H) hidden rows → (N, V) logits."""
@@ -123,7 +125,9 @@ class SequenceClassificationHead(nn.Module):
     Weights are initialised like HF's ``_init_weights`` (normal(0, initializer_range), zero bias).
     """
 
-    def __init__(self, hidden_size: int, num_labels: int, dropout: float, initializer_range: float = 0.02) -> None:
+    def __init__(
+        self, hidden_size: int, num_labels: int, dropout: float, initializer_range: float = 0.02
+    ) -> None:
         super().__init__()
         self.pooler = Pooler(hidden_size)
         self.dropout = nn.Dropout(dropout)

@@ -73,13 +73,13 @@ class CausalLanguageModeling(Objective):
         self.log(f"{stage}/perplexity", torch.exp(loss))
         self.eval_loss.reset()
 
-
     def hf_models(self) -> dict[str, PreTrainedModel]:
         """``GPT2LMHeadModel`` (``transformer.`` = our decoder; ``lm_head`` tied to ``wte``)."""
         task = AutoModelForCausalLM.from_config(self.encoder.config)
         load_encoder(task, self.encoder)
         task.tie_weights()
         return {"": task}
+
 
 @torch.no_grad()
 def sample_continuation(

@@ -178,8 +178,13 @@ class ExtractiveQuestionAnswering(Objective):
 
         table = wandb.Table(columns=["id", "question", "prediction", "gold", "null_odds"])
         for example in [e for e in examples if e.id in golds][:rows]:
-            table.add_data(example.id, example.question, predictions.answers[example.id],
-                           " | ".join(golds[example.id]) or "(no answer)", predictions.null_odds[example.id])
+            table.add_data(
+                example.id,
+                example.question,
+                predictions.answers[example.id],
+                " | ".join(golds[example.id]) or "(no answer)",
+                predictions.null_odds[example.id],
+            )
         for logger in loggers:
             logger.experiment.log({f"{stage}/predictions": table})
 
