@@ -11,11 +11,9 @@ from pathlib import Path
 
 import torch
 
+from bertlab.errors import CheckpointError
+
 MODES = ("auto", "must", "never")
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that is missing, unreadable, or does not fit the configured model."""
 
 
 def resolve_checkpoint(resume: str, ckpt_path: str | None, output_dir: str | Path) -> Path | None:

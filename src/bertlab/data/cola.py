@@ -27,6 +27,7 @@ from bertlab.data import files
 from bertlab.data.base import KeyedDataModule
 from bertlab.data.bucketing import BucketBatchSampler
 from bertlab.data.classification import ClassificationDataset
+from bertlab.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ LABEL_NAMES = ("unacceptable", "acceptable")  # label 0, label 1
 NUM_COLUMNS = 4
 
 
-class CoLAFormatError(ValueError):
+class CoLAFormatError(DataError):
     """A CoLA TSV row that does not follow the release format; the message names file and line."""
 
 

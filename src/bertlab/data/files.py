@@ -18,10 +18,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bertlab.errors import DataError
+
 DATA_DIR_ENV = "BERTLAB_DATA_DIR"
 
 
-class DataFileError(RuntimeError):
+class DataFileError(DataError):
     """A data file is missing, unreachable or corrupt."""
 
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from bertlab.data import files
+from bertlab.errors import DataError
 
 log = logging.getLogger(__name__)
 
 
-class SquadFormatError(ValueError):
+class SquadFormatError(DataError):
     """A SQuAD file does not follow the official schema; the message names the file and JSON path."""
 
 

@@ -14,6 +14,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
 from bertlab import hub
+from bertlab.errors import ConfigError
 from bertlab.models.dropout import use_fast_dropout
 from bertlab.models.heads import bert_init_
 
@@ -25,7 +26,7 @@ _POOLED = {"bert", "albert"}
 POOLER_STATE = "bertlab_pooler_state"
 
 
-class ConfigKeyError(ValueError):
+class ConfigKeyError(ConfigError):
     """A config value that names a key the underlying library does not know, or an inconsistent value."""
 
 
