@@ -60,9 +60,9 @@ def evaluate_run(
     import lightning as L
     from omegaconf import OmegaConf, open_dict
 
-    from bertlab.export import _best_checkpoint
+    from bertlab.build import build
+    from bertlab.resume import find_checkpoint
     from bertlab.runtime import configure_allocator
-    from bertlab.train import build
 
     run_dir = Path(run_dir)
     cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
@@ -92,7 +92,7 @@ def evaluate_run(
         enable_checkpointing=False,
     )
     if exported is None:
-        checkpoint = Path(checkpoint) if checkpoint else _best_checkpoint(run_dir)
+        checkpoint = Path(checkpoint) if checkpoint else find_checkpoint(run_dir)
     run = trainer.validate if split == "val" else trainer.test
     results = run(
         module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None, weights_only=True
@@ -137,9 +137,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = json.dumps(result, indent=2)
     print(text)
     if getattr(args, "out", None):
-        from bertlab.objectives.extractive_qa import write_json_atomically
+        from bertlab.atomic import write_json
 
-        write_json_atomically(result, Path(args.out))
+        write_json(args.out, result)
 
 
 if __name__ == "__main__":

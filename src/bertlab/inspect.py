@@ -16,8 +16,8 @@ from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
 
+from bertlab.build import build
 from bertlab.config import config_dir, register_schemas
-from bertlab.train import build
 
 register_schemas()
 

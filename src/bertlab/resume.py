@@ -3,6 +3,7 @@
 ``auto`` resumes from ``<output_dir>/checkpoints/last.ckpt`` when it exists (Hydra run directories are
 timestamped: fix one with ``hydra.run.dir=...`` to resume a run by re-running its command); ``must`` makes a
 missing checkpoint an error; ``never`` starts fresh. An explicit ``ckpt_path`` always wins and must exist.
+:func:`find_checkpoint` picks the checkpoint that export and evaluation use when none is named.
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ def resolve_checkpoint(resume: str, ckpt_path: str | None, output_dir: str | Pat
             f"resume=must but {last} does not exist: pass ckpt_path=<file>, or hydra.run.dir=<the old run dir>"
         )
     return None
+
+
+def find_checkpoint(run_dir: Path) -> Path:
+    """The run's best checkpoint (``checkpoints/*.ckpt`` other than ``last.ckpt``), else ``last.ckpt``."""
+    candidates = sorted(p for p in (run_dir / "checkpoints").glob("*.ckpt") if p.name != "last.ckpt")
+    if not candidates:
+        last = run_dir / "checkpoints" / "last.ckpt"
+        if last.is_file():
+            return last
+        raise FileNotFoundError(f"no checkpoint in {run_dir / 'checkpoints'}")
+    return candidates[-1]
 
 
 def check_readable(path: Path) -> Path:

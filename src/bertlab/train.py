@@ -22,9 +22,10 @@ from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
 from bertlab import loggers as bertlab_loggers
+from bertlab.build import build
 from bertlab.callbacks.hf_export import HFExportCallback
 from bertlab.config import config_dir, register_schemas
-from bertlab.models.encoder import ConfigKeyError, position_limit
+from bertlab.models.encoder import ConfigKeyError
 from bertlab.resume import check_compatible, resolve_checkpoint
 from bertlab.runtime import configure_allocator
 
@@ -77,31 +78,6 @@ def monitored_value(trainer: L.Trainer, monitor: str):
     if callback is not None and callback.monitor == monitor and callback.best_model_score is not None:
         return callback.best_model_score
     return trainer.callback_metrics.get(monitor)
-
-
-def build(cfg: DictConfig):
-    """Tokenizer → datamodule → encoder → objective, in the order data flows through them."""
-    # Called rather than passed to instantiate: Hydra would turn dataclass arguments back into configs.
-    datamodule = instantiate(cfg.data, _partial_=True)(
-        tokenizer=instantiate(cfg.tokenizer), collator=instantiate(cfg.objective.collator)
-    )
-    tokenizer = datamodule.tokenizer
-    encoder = instantiate(cfg.model).build(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
-    if datamodule.max_length > position_limit(encoder):
-        raise ConfigKeyError(
-            f"data.block_size / max_length={datamodule.max_length} exceeds the model's position limit "
-            f"model.max_position_embeddings={position_limit(encoder)}"
-        )
-    module = instantiate(
-        cfg.objective.module,
-        encoder=encoder,
-        optimizer=instantiate(cfg.optimizer),
-        scheduler=instantiate(cfg.scheduler) if cfg.scheduler else None,
-        **datamodule.module_kwargs(),
-    )
-    if cfg.compile:
-        module.encoder.compile()  # in place: state_dict keys keep their names
-    return datamodule, module
 
 
 def train(cfg: DictConfig) -> float | None:

@@ -1,6 +1,6 @@
 """Our small task heads; each takes hidden states from the encoder.
 
-Parameter names follow the HF task models so export is a rename: ``MaskedLMHead`` mirrors
+Parameter names follow the HF task models so export is a rename (``hf_names.py`` maps the prefixes): ``MaskedLMHead`` mirrors
 ``BertForMaskedLM.cls.predictions`` (transform.dense, transform.LayerNorm, bias; the decoder is the tied input
 embedding matrix) and, with ``embedding_size != hidden_size``, ``AlbertMLMHead``.
 ``SequenceClassificationHead`` holds ``pooler.dense`` and ``classifier`` of ``BertForSequenceClassification``.

@@ -16,8 +16,8 @@ from torchmetrics import MeanMetric
 from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from bertlab.data.masking import IGNORE_INDEX
-from bertlab.export import load_encoder
 from bertlab.models.encoder import ConfigKeyError, position_limit
+from bertlab.models.hf_names import load_encoder
 from bertlab.objectives.base import Objective
 
 _CAUSAL = {"gpt2"}  # model types whose base model always applies a causal mask

@@ -10,10 +10,7 @@ and end cross-entropies (``BertForQuestionAnswering``). Evaluation collects the 
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,9 +22,10 @@ from torch import nn
 from torchmetrics import MeanMetric
 from transformers import AutoModelForQuestionAnswering, PreTrainedModel
 
+from bertlab.atomic import write_json
 from bertlab.evaluation import span_decoding, squad_v2
-from bertlab.export import load_encoder, load_renamed
 from bertlab.models.heads import SpanHead
+from bertlab.models.hf_names import load_encoder, load_renamed
 from bertlab.objectives.base import Objective
 
 log = logging.getLogger(__name__)
@@ -44,19 +42,6 @@ def span_loss(
     start = nn.functional.cross_entropy(start_logits, start_positions)
     end = nn.functional.cross_entropy(end_logits, end_positions)
     return (start + end) / 2
-
-
-def write_json_atomically(payload: object, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2, ensure_ascii=False)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the result files are for everyone who can read the run
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def complete_examples(
@@ -192,4 +177,4 @@ class ExtractiveQuestionAnswering(Objective):
         directory = Path(self.trainer.default_root_dir) / "predictions" / stage
         contents = (predictions.answers, predictions.nbest, predictions.null_odds)
         for name, payload in zip(PREDICTION_FILES, contents, strict=True):
-            write_json_atomically(payload, directory / name)
+            write_json(directory / name, payload)

@@ -15,8 +15,8 @@ from torchmetrics import MeanMetric
 from transformers import AutoModelForMaskedLM, PreTrainedModel
 
 from bertlab.data.masking import IGNORE_INDEX
-from bertlab.export import load_encoder, load_renamed, mlm_head_state
 from bertlab.models.heads import MaskedLMHead
+from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state
 from bertlab.objectives.base import Objective
 
 

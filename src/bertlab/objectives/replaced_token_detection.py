@@ -32,10 +32,10 @@ from transformers import (
 )
 
 from bertlab.data.masking import IGNORE_INDEX
-from bertlab.export import load_encoder, load_renamed, mlm_head_state
 from bertlab.models.dropout import FastDropout, use_fast_dropout
 from bertlab.models.encoder import ConfigKeyError
 from bertlab.models.heads import MaskedLMHead, RTDHead
+from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state, rtd_head_state
 from bertlab.objectives.base import Objective
 from bertlab.objectives.masked_lm import masked_lm_loss
 
@@ -227,8 +227,7 @@ class ReplacedTokenDetection(Objective):
             )
         discriminator = ElectraForPreTraining(generator_config(self.encoder.config, 1.0))
         load_encoder(discriminator, self.encoder)
-        head = {f"discriminator_predictions.{k}": v for k, v in self.rtd_head.state_dict().items()}
-        load_renamed(discriminator, head)
+        load_renamed(discriminator, rtd_head_state(self.rtd_head))
         generator = ElectraForMaskedLM(self.generator.config)
         load_encoder(generator, self.generator)
         load_renamed(generator, mlm_head_state("electra", self.generator_head))

@@ -15,26 +15,10 @@ from torch import nn
 from torchmetrics import MeanMetric
 from transformers import AutoModelForPreTraining, PreTrainedModel
 
-from bertlab.export import load_encoder, load_renamed, mlm_head_state
 from bertlab.models.heads import MaskedLMHead, PairHead
+from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state, pair_head_state
 from bertlab.objectives.base import Objective
 from bertlab.objectives.masked_lm import masked_lm_loss
-
-# HF names of our pooler and pair classifier in BertForPreTraining / AlbertForPreTraining.
-_PAIR_HEAD = {
-    "bert": ("bert.pooler.dense.", "cls.seq_relationship."),
-    "albert": ("albert.pooler.", "sop_classifier.classifier."),
-}
-
-
-def pair_head_state(model_type: str, head: PairHead) -> dict[str, torch.Tensor]:
-    """Our ``PairHead`` renamed to HF's; the rows swap because HF's class 0 means "is next / in order"."""
-    if model_type not in _PAIR_HEAD:
-        raise ValueError(f"model.model_type={model_type!r}: no HF pretraining model with a pair head")
-    pooler, classifier = _PAIR_HEAD[model_type]
-    state = {f"{pooler}{k}": v for k, v in head.pooler.dense.state_dict().items()}
-    state |= {f"{classifier}{k}": v.flip(0) for k, v in head.seq_relationship.state_dict().items()}
-    return state
 
 
 def pair_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -26,9 +26,9 @@ from torchmetrics.classification import (
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 from bertlab.evaluation.confusion import format_confusion, save_confusion_png, wandb_confusion_plot
-from bertlab.export import load_encoder, load_renamed
 from bertlab.models.encoder import POOLER_STATE, ConfigKeyError, reinitialize_top_layers
 from bertlab.models.heads import SequenceClassificationHead
+from bertlab.models.hf_names import classification_head_state, load_encoder, load_renamed
 from bertlab.objectives.base import Objective
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,7 @@ class SequenceClassification(Objective):
         config.label2id = {name: i for i, name in self.id2label.items()}
         task = AutoModelForSequenceClassification.from_config(config)
         load_encoder(task, self.encoder)
-        head = self.head.state_dict()
-        load_renamed(task, {k if k.startswith("classifier.") else f"bert.{k}": v for k, v in head.items()})
+        load_renamed(task, classification_head_state(self.head))
         return {"": task}
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -1,0 +1,37 @@
+"""Build a run's parts from its config, in the order data flows through them (no training, no I/O).
+
+``bertlab-train`` (``train.py``), ``bertlab-export``, ``bertlab-eval`` and ``bertlab-inspect`` share this, so
+the entry points depend on it and never on each other.
+"""
+
+from __future__ import annotations
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from bertlab.models.encoder import ConfigKeyError, position_limit
+
+
+def build(cfg: DictConfig):
+    """Tokenizer → datamodule → encoder → objective, in the order data flows through them."""
+    # Called rather than passed to instantiate: Hydra would turn dataclass arguments back into configs.
+    datamodule = instantiate(cfg.data, _partial_=True)(
+        tokenizer=instantiate(cfg.tokenizer), collator=instantiate(cfg.objective.collator)
+    )
+    tokenizer = datamodule.tokenizer
+    encoder = instantiate(cfg.model).build(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
+    if datamodule.max_length > position_limit(encoder):
+        raise ConfigKeyError(
+            f"data.block_size / max_length={datamodule.max_length} exceeds the model's position limit "
+            f"model.max_position_embeddings={position_limit(encoder)}"
+        )
+    module = instantiate(
+        cfg.objective.module,
+        encoder=encoder,
+        optimizer=instantiate(cfg.optimizer),
+        scheduler=instantiate(cfg.scheduler) if cfg.scheduler else None,
+        **datamodule.module_kwargs(),
+    )
+    if cfg.compile:
+        module.encoder.compile()  # in place: state_dict keys keep their names
+    return datamodule, module
