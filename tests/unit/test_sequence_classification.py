@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 from transformers import BertForSequenceClassification
 
 from bertlab import hub
+from bertlab.errors import ConfigError
 from bertlab.evaluation.confusion import expand_confusion, format_confusion, save_confusion_png
 from bertlab.models.encoder import ConfigKeyError, EncoderSpec, PretrainedEncoder
 from bertlab.objectives.sequence_classification import (
@@ -171,3 +172,34 @@ def test_pretrained_encoder_is_built_in_training_mode():
 
     encoder = PretrainedEncoder("minilm_l6").build(vocab_size=30522, pad_token_id=0)
     assert encoder.training and all(m.training for m in encoder.modules())
+
+
+@pytest.mark.parametrize(
+    ("task", "id2label", "labels"),
+    [
+        ("single_label", LABELS, torch.tensor([0, 1, 1])),
+        ("regression", {0: "similarity"}, torch.tensor([0.5, 4.0, 2.25])),
+        ("multi_label", {0: "a", 1: "b", 2: "c"}, torch.tensor([[1, 0, 1], [0, 0, 0], [0, 1, 0]])),
+    ],
+)
+def test_loss_per_task_equals_the_exported_hf_model_loss(task, id2label, labels):
+    """MSE on one output, BCE per label, CE over classes: the loss HF computes for the exported problem_type."""
+    torch.manual_seed(0)
+    module = _module(
+        id2label=id2label, task=task, metrics={"regression": ["pearson"]}.get(task, ["accuracy"])
+    )
+    hf = module.hf_models()[""].eval()
+    module.eval()
+    batch = {"input_ids": torch.randint(1, 100, (3, 5))}
+    with torch.no_grad():
+        ours = classification_loss(module(batch), labels, task)
+        theirs = hf(**batch, labels=labels.float() if task != "single_label" else labels).loss
+    assert module.head.classifier.out_features == len(id2label)
+    torch.testing.assert_close(ours, theirs)
+
+
+def test_regression_needs_one_output_and_unknown_metrics_fail():
+    with pytest.raises(ConfigKeyError, match="regression predicts one value; num_labels=2"):
+        _module(task="regression", metrics=["pearson"])
+    with pytest.raises(ConfigError, match="unknown for task single_label: pearson"):
+        _module(metrics=["pearson"])

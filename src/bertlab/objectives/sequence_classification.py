@@ -1,8 +1,12 @@
-"""Sequence classification (Devlin et al. 2019, "BERT", §4.1; source chapter §4.2.10, Codes 3–9).
+"""Sequence classification and regression (Devlin et al. 2019, "BERT", §4.1; source chapter §4.2.10, Codes 3–9).
 
-The encoder's [CLS] state goes through BERT's pooler (dense → tanh), dropout and a linear layer; the loss is
-cross-entropy. Metrics: Matthews correlation (GLUE's CoLA metric), accuracy and the confusion matrix, which is
-logged as text, saved as PNG under ``<output_dir>/confusion/`` and sent to W&B when a W&B logger is attached.
+The encoder's [CLS] state goes through BERT's pooler (dense → tanh), dropout and a linear layer. The loss
+follows ``task`` as in HF's ``BertForSequenceClassification`` (its ``problem_type``): ``single_label``
+cross-entropy over the classes, ``regression`` mean squared error of one output, ``multi_label`` binary
+cross-entropy per label (a label is predicted when its logit is > 0, i.e. probability > 0.5). Metrics are named
+by the data (``data.metrics``, see ``bertlab.evaluation.classification_metrics``, which agree with GLUE's
+scikit-learn scorer); single-label runs also keep the confusion matrix, logged as text, saved as PNG under
+``<output_dir>/confusion/`` and sent to W&B when a W&B logger is attached.
 
 Export (:meth:`SequenceClassification.hf_models`) writes ``BertForSequenceClassification``: a rename.
 """
@@ -11,20 +15,17 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
 from lightning.pytorch.loggers import WandbLogger
 from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
-from torchmetrics.classification import (
-    MulticlassAccuracy,
-    MulticlassConfusionMatrix,
-    MulticlassMatthewsCorrCoef,
-)
+from torchmetrics.classification import MulticlassConfusionMatrix
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
+from bertlab.evaluation.classification_metrics import build_metrics, check_task
 from bertlab.evaluation.confusion import format_confusion, save_confusion_png, wandb_confusion_plot
 from bertlab.models.encoder import POOLER_STATE, ConfigKeyError, reinitialize_top_layers
 from bertlab.models.heads import SequenceClassificationHead
@@ -34,9 +35,35 @@ from bertlab.objectives.base import Objective
 log = logging.getLogger(__name__)
 
 
-def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of (B, C) logits against (B,) class indices, computed in float32."""
-    return nn.functional.cross_entropy(logits.float(), labels)
+# HF's config.problem_type for each task: the exported model computes the same loss.
+PROBLEM_TYPES = {
+    "single_label": "single_label_classification",
+    "regression": "regression",
+    "multi_label": "multi_label_classification",
+}
+
+
+def classification_loss(
+    logits: torch.Tensor, labels: torch.Tensor, task: str = "single_label"
+) -> torch.Tensor:
+    """Mean loss of (B, C) logits, in float32: cross-entropy against (B,) class ids (``single_label``), squared
+    error of (B, 1) against (B,) floats (``regression``), binary cross-entropy against (B, C) 0/1
+    (``multi_label``)."""
+    logits = logits.float()
+    if task == "regression":
+        return nn.functional.mse_loss(logits.squeeze(-1), labels.float())
+    if task == "multi_label":
+        return nn.functional.binary_cross_entropy_with_logits(logits, labels.float())
+    return nn.functional.cross_entropy(logits, labels)
+
+
+def predictions(logits: torch.Tensor, task: str) -> torch.Tensor:
+    """(B, C) logits → what the metrics compare with the labels: class ids (B,), scores (B,) or 0/1 (B, C)."""
+    if task == "regression":
+        return logits.squeeze(-1).float()
+    if task == "multi_label":
+        return (logits > 0).long()
+    return logits.argmax(-1)
 
 
 def resolve_labels(id2label: Mapping[int, str] | None, num_labels: int | None) -> dict[int, str]:
@@ -58,21 +85,22 @@ def resolve_labels(id2label: Mapping[int, str] | None, num_labels: int | None) -
     return labels
 
 
-def classification_metrics(num_labels: int) -> MetricCollection:
-    return MetricCollection(
-        {
-            "mcc": MulticlassMatthewsCorrCoef(num_labels),
-            "accuracy": MulticlassAccuracy(num_labels, average="micro"),
-            "confusion": MulticlassConfusionMatrix(num_labels),
-        }
-    )
+def classification_metrics(
+    num_labels: int, task: str = "single_label", names: tuple[str, ...] = ("mcc", "accuracy")
+) -> MetricCollection:
+    """The named metrics, plus the confusion matrix for single-label tasks."""
+    metrics = build_metrics(task, names, num_labels)
+    if task == "single_label":
+        metrics.add_metrics({"confusion": MulticlassConfusionMatrix(num_labels)})
+    return metrics
 
 
 class SequenceClassification(Objective):
-    """Encoder + pooler/classifier head. Logs ``train/loss``, ``{val,test}/{loss,mcc,accuracy}``.
+    """Encoder + pooler/classifier head. Logs ``train/loss``, ``{val,test}/loss`` and ``{val,test}/<metric>``.
 
-    ``id2label`` comes from the datamodule (``module_kwargs``); ``num_labels``, when set in the config, must
-    agree with it. ``classifier_dropout=None`` follows the encoder config, as HF does.
+    ``id2label``, ``task`` and ``metrics`` come from the datamodule (``module_kwargs``); ``num_labels``, when set
+    in the config, must agree with the labels. A regression head has one output (``id2label`` of one name).
+    ``classifier_dropout=None`` follows the encoder config, as HF does.
 
     ``pretrained_pooler=False`` draws the pooler afresh instead of loading the checkpoint's;
     ``reinit_top_layers=k`` also re-initialises the encoder's top k layers (Zhang et al. 2021), for small data
@@ -86,15 +114,22 @@ class SequenceClassification(Objective):
         scheduler: Callable | None = None,
         id2label: Mapping[int, str] | None = None,
         num_labels: int | None = None,
+        task: str = "single_label",
+        metrics: Sequence[str] = ("mcc", "accuracy"),
         classifier_dropout: float | None = None,
         pretrained_pooler: bool = True,
         reinit_top_layers: int = 0,
     ) -> None:
         super().__init__(optimizer, scheduler)
         self.id2label = resolve_labels(id2label, num_labels)
+        self.task, self.metric_names = check_task(task), tuple(metrics)
+        if task == "regression" and len(self.id2label) != 1:
+            raise ConfigKeyError(f"data.task=regression predicts one value; num_labels={len(self.id2label)}")
         self.save_hyperparameters(
             {
                 "id2label": self.id2label,
+                "task": self.task,
+                "metrics": list(self.metric_names),
                 "classifier_dropout": classifier_dropout,
                 "pretrained_pooler": pretrained_pooler,
                 "reinit_top_layers": reinit_top_layers,
@@ -111,7 +146,9 @@ class SequenceClassification(Objective):
         if reinit_top_layers:
             reinitialize_top_layers(encoder, reinit_top_layers)
         self.eval_loss = MeanMetric()
-        self.metrics = nn.ModuleDict({s: classification_metrics(len(self.id2label)) for s in ("val", "test")})
+        self.metrics = nn.ModuleDict(
+            {s: classification_metrics(len(self.id2label), task, self.metric_names) for s in ("val", "test")}
+        )
         self.confusion: dict[str, torch.Tensor] = {}  # latest matrix per stage (rows true, columns predicted)
 
     def hf_models(self) -> dict[str, PreTrainedModel]:
@@ -124,6 +161,7 @@ class SequenceClassification(Objective):
         config = copy.deepcopy(self.encoder.config)
         config.id2label = dict(self.id2label)
         config.label2id = {name: i for i, name in self.id2label.items()}
+        config.problem_type = PROBLEM_TYPES[self.task]
         task = AutoModelForSequenceClassification.from_config(config)
         load_encoder(task, self.encoder)
         load_renamed(task, classification_head_state(self.head))
@@ -134,26 +172,28 @@ class SequenceClassification(Objective):
         return self.head(self.encode(batch))
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = classification_loss(self(batch), batch["labels"])
+        loss = classification_loss(self(batch), batch["labels"], self.task)
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
     def evaluate_batch(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
         logits = self(batch)
         labels = batch["labels"]
-        self.eval_loss.update(classification_loss(logits, labels).detach(), weight=labels.numel())
-        self.metrics[stage].update(logits.argmax(-1), labels)
+        loss = classification_loss(logits, labels, self.task).detach()
+        self.eval_loss.update(loss, weight=labels.shape[0])
+        self.metrics[stage].update(predictions(logits, self.task), labels)
 
     def finish_evaluation(self, stage: str) -> None:
         results = self.metrics[stage].compute()  # synchronised over ranks by torchmetrics
         self.log(f"{stage}/loss", self.eval_loss.compute(), prog_bar=True)
-        self.log(f"{stage}/mcc", results["mcc"], prog_bar=True)
-        self.log(f"{stage}/accuracy", results["accuracy"])
+        for i, name in enumerate(self.metric_names):
+            self.log(f"{stage}/{name}", results[name].float(), prog_bar=i == 0)
         self.metrics[stage].reset()
         self.eval_loss.reset()
-        self.confusion[stage] = matrix = results["confusion"].cpu()
-        if not self.trainer.sanity_checking and self.trainer.is_global_zero:
-            self._report_confusion(stage, matrix)
+        if "confusion" in results:
+            self.confusion[stage] = matrix = results["confusion"].cpu()
+            if not self.trainer.sanity_checking and self.trainer.is_global_zero:
+                self._report_confusion(stage, matrix)
 
     def _report_confusion(self, stage: str, matrix: torch.Tensor) -> None:
         names = [self.id2label[i] for i in range(len(self.id2label))]
