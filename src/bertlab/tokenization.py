@@ -25,6 +25,22 @@ log = logging.getLogger(__name__)
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 TextSource = Callable[[], Sequence[str]]
+_NORMALIZER_VERSION = 2  # 2: NFC + Hangul-safe accent stripping; vocabularies cached before are not reused
+
+
+def build_normalizer(lowercase: bool, strip_accents: bool) -> normalizers.Normalizer:
+    """BERT's text cleaning and CJK spacing, with lower-casing and accent stripping that keep Hangul whole.
+
+    BERT's own accent stripping NFD-decomposes the text and drops combining marks without recomposing, so
+    every Hangul syllable comes out as conjoining jamo ("영화" → 5 code points; a known google-research/bert
+    problem). Jamo are letters, not marks: NFD → drop marks → NFC strips "é" to "e" and gives the syllables
+    back intact. Other scripts whose vowel signs are marks (Thai, Devanagari) still lose them: use
+    ``strip_accents=false`` there.
+    """
+    steps = [normalizers.NFC(), normalizers.BertNormalizer(lowercase=lowercase, strip_accents=False)]
+    if strip_accents:
+        steps += [normalizers.NFD(), normalizers.StripAccents(), normalizers.NFC()]
+    return normalizers.Sequence(steps)
 
 
 @dataclass
@@ -54,11 +70,19 @@ class PretrainedTokenizer:
 
 @dataclass
 class WordPieceTrainer:
-    """Train a BERT WordPiece vocabulary on the training text (``tokenizer=wordpiece``), cached on disk."""
+    """Train a BERT WordPiece vocabulary on the training text (``tokenizer=wordpiece``), cached on disk.
+
+    ``lowercase`` and ``strip_accents`` are separate switches (BERT ties them). Text is NFC-normalised first,
+    and accents are stripped Hangul-safely (see :func:`build_normalizer`), so Korean survives either setting.
+    ``limit_alphabet`` caps the initial characters kept (None keeps every character seen; Korean BERTs use
+    about 6,000 so rare Hanja do not crowd out merges).
+    """
 
     vocab_size: int = 8000
     min_frequency: int = 2
     lowercase: bool = True
+    strip_accents: bool = True
+    limit_alphabet: int | None = None
     cache_dir: str | None = None
     model_max_length: int = 512
 
@@ -78,7 +102,15 @@ class WordPieceTrainer:
         return PreTrainedTokenizerFast.from_pretrained(str(target))
 
     def _cache_key(self, corpus: Sequence[str]) -> str:
-        digest = hashlib.sha256(repr((self.vocab_size, self.min_frequency, self.lowercase)).encode())
+        settings = (
+            _NORMALIZER_VERSION,
+            self.vocab_size,
+            self.min_frequency,
+            self.lowercase,
+            self.strip_accents,
+            self.limit_alphabet,
+        )
+        digest = hashlib.sha256(repr(settings).encode())
         for text in corpus:
             digest.update(text.encode())
             digest.update(b"\n")
@@ -86,11 +118,15 @@ class WordPieceTrainer:
 
     def _train(self, corpus: Sequence[str]) -> PreTrainedTokenizerFast:
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-        tok.normalizer = normalizers.BertNormalizer(lowercase=self.lowercase, strip_accents=self.lowercase)
+        tok.normalizer = build_normalizer(self.lowercase, self.strip_accents)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tok.decoder = decoders.WordPiece()
+        limit = {} if self.limit_alphabet is None else {"limit_alphabet": self.limit_alphabet}
         trainer = trainers.WordPieceTrainer(
-            vocab_size=self.vocab_size, min_frequency=self.min_frequency, special_tokens=list(SPECIAL_TOKENS)
+            vocab_size=self.vocab_size,
+            min_frequency=self.min_frequency,
+            special_tokens=list(SPECIAL_TOKENS),
+            **limit,  # the binding rejects None
         )
         tok.train_from_iterator(corpus, trainer=trainer, length=len(corpus))
         cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
