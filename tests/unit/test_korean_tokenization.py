@@ -13,7 +13,7 @@ from bertlab.tokenization import WordPieceTrainer, build_normalizer
 KOREAN = ["영화가 정말 재밌어요.", "대한민국은 민주공화국이다.", "서울에서 부산까지 기차로 갔다."]
 MIXED = ["BERT 모델을 Korean 데이터로 학습했다.", "오늘 Seoul의 날씨는 맑음, 기온은 20도입니다."]
 LATIN = ["Le café était naïve et déjà fermé.", "Señor Müller aß crème brûlée."]
-JAMO = re.compile("[\u1100-\u11ff\u3130-\u318f]")  # conjoining and compatibility jamo
+JAMO = re.compile("[\u1100-\u11ff]")  # conjoining jamo, what NFD makes of a syllable
 
 
 def _squash(text: str) -> str:
