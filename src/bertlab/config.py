@@ -78,6 +78,7 @@ class ShakespeareDataSchema(DataSchema):
     dupe_factor: int = 10
     format: str | None = None  # stream | segment_pair | sentence_pair | full_sentences | doc_sentences
     short_seq_prob: float = 0.1
+    masking_unit: str = "token"  # token | word (whole-word masking: every ## piece of a word together)
     cache_dir: str | None = "${paths.cache_dir}"
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 import torch
 
 from bertlab.data.masking import IGNORE_INDEX, MaskingRule, mask_tokens
+from bertlab.errors import ConfigError
 
 
 def pad_stack(rows: list[torch.Tensor], pad_id: int, multiple_of: int | None = None) -> torch.Tensor:
@@ -48,12 +51,42 @@ class PaddingCollator:
         self.pad_id = tokenizer.pad_token_id
 
 
+def make_collator(factory: Callable, tokenizer, masking_unit: str = "token") -> Callable:
+    """Call the objective's collator factory with the built tokenizer and the data's ``masking_unit``.
+
+    The masking unit is a property of the data (what a word is depends on the corpus and its pre-tokenizer),
+    the collator applies it; only masked-LM collators (mlm, nsp, sop, rtd) take one.
+    """
+    if masking_unit == "token":
+        return factory(tokenizer=tokenizer)
+    if "masking_unit" not in inspect.signature(factory).parameters:
+        raise ConfigError(
+            f"data.masking_unit={masking_unit!r} needs a masked-LM objective (mlm, nsp, sop, rtd); "
+            "this objective's collator masks nothing"
+        )
+    return factory(tokenizer=tokenizer, masking_unit=masking_unit)
+
+
+def continuation_pieces(tokenizer) -> np.ndarray:
+    """(V,) bool: True for the ids of WordPiece ``##`` continuation pieces, the word boundaries of
+    whole-word masking. A vocabulary without any (byte-level BPE, SentencePiece) cannot mark words this way."""
+    tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    continuation = np.array([t is not None and t.startswith("##") for t in tokens], dtype=bool)
+    if not continuation.any():
+        raise ConfigError(
+            "data.masking_unit=word needs a WordPiece vocabulary (words are marked by ## pieces); "
+            f"{type(tokenizer).__name__} has none: use masking_unit=token"
+        )
+    return continuation
+
+
 @dataclass
 class MLMCollator:
     """Batch for masked language modelling: ``input_ids`` (corrupted), ``labels``, ``attention_mask``.
 
     Masks are keyed by (seed, item["mask_epoch"], item["index"]). ``attention_mask`` is only added when the
-    batch actually contains padding, so packed blocks run attention without a mask.
+    batch actually contains padding, so packed blocks run attention without a mask. ``masking_unit=word``
+    selects whole words (all ``##`` pieces of a word together; see :mod:`bertlab.data.masking`).
     """
 
     tokenizer: InitVar[object]
@@ -62,8 +95,10 @@ class MLMCollator:
     mask_fraction: float = 0.8
     random_fraction: float = 0.1
     pad_to_multiple_of: int | None = None
+    masking_unit: str = "token"
     rule: MaskingRule = field(init=False)
     pad_id: int = field(init=False)
+    continuation: np.ndarray | None = field(init=False, default=None)
 
     def __post_init__(self, tokenizer) -> None:
         if not 0.0 < self.probability < 1.0:
@@ -77,12 +112,16 @@ class MLMCollator:
             mask_fraction=self.mask_fraction,
             random_fraction=self.random_fraction,
         )
+        if self.masking_unit not in ("token", "word"):
+            raise ConfigError(f"data.masking_unit={self.masking_unit!r}: expected token or word")
+        if self.masking_unit == "word":
+            self.continuation = continuation_pieces(tokenizer)
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
         input_ids, attention = pad_batch(items, self.pad_id, self.pad_to_multiple_of)
         epochs = np.array([it["mask_epoch"] for it in items], dtype=np.int64)
         indices = np.array([it["index"] for it in items], dtype=np.int64)
-        corrupted, labels = mask_tokens(input_ids, self.rule, self.seed, epochs, indices)
+        corrupted, labels = mask_tokens(input_ids, self.rule, self.seed, epochs, indices, self.continuation)
         batch = {"input_ids": corrupted, "labels": labels}
         if not bool(attention.all()):
             batch["attention_mask"] = attention.long()

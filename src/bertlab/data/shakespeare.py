@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bertlab.data import files
 from bertlab.data.base import KeyedDataModule
+from bertlab.data.collators import make_collator
 from bertlab.data.corpus import (
     SPLITS,
     Document,
@@ -98,6 +99,7 @@ class ShakespeareDataModule(KeyedDataModule):
         dupe_factor: int = 10,
         format: str | None = None,
         short_seq_prob: float = 0.1,
+        masking_unit: str = "token",
         cache_dir: str | None = None,
         download: bool = True,
     ) -> None:
@@ -110,7 +112,7 @@ class ShakespeareDataModule(KeyedDataModule):
             raise ValueError(f"data.format={format!r}: expected one of {FORMATS} or null")
         if not 0.0 <= short_seq_prob <= 1.0:
             raise ValueError(f"data.short_seq_prob={short_seq_prob}: expected a probability")
-        self.format, self.short_seq_prob = format, short_seq_prob
+        self.format, self.short_seq_prob, self.masking_unit = format, short_seq_prob, masking_unit
         self.requested_batch_size = batch_size  # sentence_pair / doc_sentences scale it in setup
         self.tokenizer_spec, self.collator_factory = tokenizer, collator
         self.data_dir, self.source, self.download = data_dir, source, download
@@ -167,7 +169,7 @@ class ShakespeareDataModule(KeyedDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.collate is None:
-            self.collate = self.collator_factory(tokenizer=self.tokenizer)
+            self.collate = make_collator(self.collator_factory, self.tokenizer, self.masking_unit)
         pairing = getattr(self.collate, "pairing", None)
         fmt = resolve_format(self.format, pairing)
         for split in SPLITS:
