@@ -4,7 +4,7 @@
     python -m benchmarks.cola_vs_hf --epochs 4 --repeats 3
 
 Both start from the same MiniLM-L6 weights (``minilm_l6``), train on ``in_domain_train.tsv`` for the same
-number of epochs in fp32 and are scored on ``in_domain_dev.tsv`` with torchmetrics' MCC after the last epoch.
+number of epochs (HF in fp32, its default; bertlab at ``trainer.precision=auto``) and are scored on ``in_domain_dev.tsv`` with torchmetrics' MCC after the last epoch.
 
 Baseline: ``run_glue.py``'s defaults — ``max_seq_length`` 128 with padding to max length, batch size 8,
 learning rate 5e-5, linear decay, no warmup, ``AutoModelForSequenceClassification``, ``Trainer``.
@@ -89,6 +89,7 @@ def run_bertlab(epochs: int, seed: int) -> dict:
     from hydra.utils import instantiate
 
     from benchmarks.common import compose_run
+    from bertlab.precision import run_precision
     from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
@@ -126,7 +127,12 @@ def run_bertlab(epochs: int, seed: int) -> dict:
     datamodule, module = build(cfg)
     timer = EpochTimer()
     trainer = instantiate(
-        cfg.trainer, callbacks=[timer], logger=False, enable_checkpointing=False, enable_model_summary=False
+        cfg.trainer,
+        precision=run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir).precision,
+        callbacks=[timer],
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
     )
     trainer.fit(module, datamodule=datamodule)
     return {"epoch_seconds": timer.seconds / epochs, "mcc": float(trainer.callback_metrics["val/mcc"])}
@@ -170,7 +176,7 @@ def main() -> None:
         runs["bertlab"].append(_measure("bertlab", args.epochs, seed))
     epoch = {side: statistics.median(r["epoch_seconds"] for r in rs) for side, rs in runs.items()}
     print(f"machine: {machine_line()}")
-    print(f"CoLA, MiniLM-L6, {args.epochs} epochs, fp32, median of {args.repeats} (seeds 1..{args.repeats})")
+    print(f"CoLA, MiniLM-L6, {args.epochs} epochs, median of {args.repeats} (seeds 1..{args.repeats})")
     print(f"{'run':<14}{'epoch s':>9}{'speed-up':>10}{'dev MCC':>9}   MCC per seed")
     for side, rs in runs.items():
         mccs = [r["mcc"] for r in rs]

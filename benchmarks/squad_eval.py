@@ -45,6 +45,7 @@ def run_bertlab(model: str, questions: Path, batch: int) -> dict:
     from hydra.utils import instantiate
 
     from benchmarks.common import compose_run
+    from bertlab.precision import run_precision
     from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
@@ -64,7 +65,10 @@ def run_bertlab(model: str, questions: Path, batch: int) -> dict:
     datamodule, module = build(cfg)
     module.load_exported(model)
     datamodule.examples["val"] = [e for e in datamodule.examples["val"] if e.id in chosen]
-    trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False, enable_model_summary=False)
+    precision = run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir).precision
+    trainer = instantiate(
+        cfg.trainer, precision=precision, logger=False, enable_checkpointing=False, enable_model_summary=False
+    )
     start = time.perf_counter()
     metrics = trainer.validate(module, datamodule=datamodule, verbose=False)[0]
     seconds = time.perf_counter() - start

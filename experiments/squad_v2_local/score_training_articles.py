@@ -27,6 +27,7 @@ def main() -> None:
     from bertlab.data import files
     from bertlab.data.squad import read_squad, split_by_title
     from bertlab.data.squad_datamodule import SOURCES, training_titles
+    from bertlab.precision import run_precision
     from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
@@ -50,7 +51,10 @@ def main() -> None:
     module.load_exported(args.model)
     v2 = read_squad(files.resolve(SOURCES["cs224n-dev-v2.0"], cfg.data.data_dir), training=False)
     datamodule.examples["val"] = split_by_title(v2, training_titles([e.title for e in v2]))[0]
-    trainer = instantiate(cfg.trainer, logger=False, enable_checkpointing=False, enable_model_summary=False)
+    precision = run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir).precision
+    trainer = instantiate(
+        cfg.trainer, precision=precision, logger=False, enable_checkpointing=False, enable_model_summary=False
+    )
     metrics = trainer.validate(module, datamodule=datamodule, verbose=False)[0]
     print(json.dumps({k.removeprefix("val/"): round(float(v), 2) for k, v in metrics.items()}, indent=1))
 

@@ -61,6 +61,7 @@ def evaluate_run(
     from omegaconf import OmegaConf, open_dict
 
     from bertlab.build import build
+    from bertlab.precision import run_precision
     from bertlab.resume import find_checkpoint
     from bertlab.runtime import configure_allocator
 
@@ -82,10 +83,13 @@ def evaluate_run(
         if not hasattr(module, "load_exported"):
             raise SystemExit(f"{type(module).__name__} cannot load the task head of an exported model")
         module.load_exported(exported)
+    precision = run_precision(
+        OmegaConf.merge(cfg.trainer, {"devices": 1}), module.encoder.config, cfg.paths.cache_dir
+    )
     trainer = L.Trainer(
         accelerator=cfg.trainer.get("accelerator", "cpu"),
         devices=1,
-        precision=cfg.trainer.get("precision", "32-true"),
+        precision=precision.precision,
         default_root_dir=cfg.paths.output_dir,
         logger=False,
         enable_progress_bar=False,

@@ -21,11 +21,13 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor, RichProgr
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
+from bertlab import atomic
 from bertlab import loggers as bertlab_loggers
 from bertlab.build import build
 from bertlab.callbacks.hf_export import HFExportCallback
 from bertlab.config import config_dir, register_schemas
 from bertlab.models.encoder import ConfigKeyError
+from bertlab.precision import run_precision
 from bertlab.resume import check_compatible, resolve_checkpoint
 from bertlab.runtime import configure_allocator
 
@@ -94,12 +96,19 @@ def train(cfg: DictConfig) -> float | None:
     callbacks = build_callbacks(cfg, loggers)
     if cfg.export:
         callbacks.append(HFExportCallback(str(Path(cfg.paths.output_dir) / "hf"), datamodule.tokenizer))
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    precision = run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir)
+    trainer: L.Trainer = instantiate(
+        cfg.trainer, precision=precision.precision, callbacks=callbacks, logger=loggers or False
+    )
+    hyperparameters = OmegaConf.to_container(cfg, resolve=True)
+    hyperparameters["trainer"]["precision"] = precision.precision
+    hyperparameters["precision_choice"] = precision.as_dict()
     for logger in loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+        logger.log_hyperparams(hyperparameters)
     try:
         if trainer.is_global_zero:
             datamodule.tokenizer.save_pretrained(str(Path(cfg.paths.output_dir) / "tokenizer"))
+            atomic.write_json(Path(cfg.paths.output_dir) / "precision.json", precision.as_dict())
         if cfg.train:
             trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
         metric = monitored_value(trainer, cfg.objective.monitor)

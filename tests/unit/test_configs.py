@@ -12,6 +12,7 @@ from hydra.utils import get_class, get_method, instantiate
 
 from bertlab import config as schemas
 from bertlab.config import config_dir
+from bertlab.precision import resolve_precision
 
 CONF = Path(config_dir())
 GROUPS = [
@@ -39,6 +40,10 @@ def _instantiate_group(group: str, node):
         return instantiate(node.collator)
     if group in ("callbacks", "logger"):
         return {name: instantiate(sub) for name, sub in node.items()}
+    if group == "trainer":  # Lightning takes the precision that trainer.precision=auto resolves to
+        return instantiate(
+            node, precision=resolve_precision(node.precision, node.accelerator, 32, 37).precision
+        )
     return instantiate(node)
 
 
