@@ -175,6 +175,7 @@ class ExtractiveQAModuleSchema(TargetSchema):
     n_best: int = 20
     max_answer_length: int = 30
     null_threshold: float = 0.0
+    char_f1: bool = False
 
 
 @dataclass

@@ -15,6 +15,8 @@ import re
 import string
 from collections.abc import Mapping
 
+from bertlab.evaluation import korquad
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCTUATION = set(string.punctuation)
 
@@ -106,11 +108,13 @@ def evaluate(
     predictions: Mapping[str, str],
     na_probs: Mapping[str, float] | None = None,
     na_prob_thresh: float = 1.0,
+    char_f1: bool = False,
 ) -> dict[str, float]:
     """The official output dict: exact, f1, total, HasAns_*, NoAns_* and, with ``na_probs``, best_*.
 
     Without ``na_probs`` every question has odds 0 (as the official script); ``na_prob_thresh`` defaults to
-    the official 1.0.
+    the official 1.0. ``char_f1`` adds KorQuAD v1's ``char_exact`` and ``char_f1`` (:mod:`korquad`) at
+    the same threshold.
     """
     has_ans = has_answer(golds)
     exact_raw, f1_raw = raw_scores(golds, predictions)
@@ -121,6 +125,11 @@ def evaluate(
     exact = apply_no_answer_threshold(exact_raw, odds, has_ans, na_prob_thresh)
     f1 = apply_no_answer_threshold(f1_raw, odds, has_ans, na_prob_thresh)
     result = _summary(exact, f1, list(golds))
+    if char_f1:
+        scored = zip(("char_exact", "char_f1"), korquad.raw_scores(golds, predictions), strict=True)
+        for name, raw in scored:
+            kept = apply_no_answer_threshold(raw, odds, has_ans, na_prob_thresh)
+            result[name] = 100.0 * sum(kept.values()) / len(kept)
     for prefix, wanted in (("HasAns", True), ("NoAns", False)):
         qids = [qid for qid in golds if has_ans[qid] is wanted]
         if qids:

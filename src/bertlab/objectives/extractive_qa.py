@@ -78,8 +78,10 @@ class ExtractiveQuestionAnswering(Objective):
         n_best: int = 20,
         max_answer_length: int = 30,
         null_threshold: float = 0.0,
+        char_f1: bool = False,
     ) -> None:
         super().__init__(optimizer, scheduler)
+        self.char_f1 = char_f1  # also log KorQuAD's character F1 (val/char_f1) and exact (val/char_exact)
         self.encoder = encoder
         self.head = SpanHead.for_config(encoder.config)
         self.n_best, self.max_answer_length, self.null_threshold = n_best, max_answer_length, null_threshold
@@ -146,7 +148,7 @@ class ExtractiveQuestionAnswering(Objective):
         )
         golds = {e.id: [a.text for a in e.answers] for e in examples if e.id in contexts}
         metrics = squad_v2.evaluate(
-            golds, predictions.best_non_null, predictions.null_odds, self.null_threshold
+            golds, predictions.best_non_null, predictions.null_odds, self.null_threshold, self.char_f1
         )
         for name, value in metrics.items():
             self.log(f"{stage}/{name}", float(value), sync_dist=True, prog_bar=name == "f1")
