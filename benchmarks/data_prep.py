@@ -29,8 +29,9 @@ def one(cache_dir: str, tokenizer: str) -> None:
 
     cfg = compose_run([f"tokenizer={tokenizer}", f"paths.cache_dir={cache_dir}", "data.source=t8"])
     start = time.perf_counter()
-    datamodule = instantiate(cfg.data, _partial_=True)(
-        tokenizer=instantiate(cfg.tokenizer), collator=instantiate(cfg.objective.collator)
+    datamodule = instantiate(cfg.data)
+    datamodule.attach(
+        instantiate(cfg.tokenizer).build(datamodule.training_texts), instantiate(cfg.objective.collator)
     )
     datamodule.prepare_data()
     datamodule.setup("fit")

@@ -24,7 +24,7 @@ def measure(model: str, precision: str, block: int, batch: int, steps: int, warm
     cfg = compose_run(
         [
             f"model={model}",
-            f"data.block_size={block}",
+            f"data.max_length={block}",
             f"data.batch_size={batch}",
             f"trainer.precision={precision}",
             f"trainer.max_steps={steps + warmup}",

@@ -39,7 +39,7 @@ def _compose(size: str, precision: str, block: int, batch: int, steps: int):
     return compose_run(
         [
             *SIZES[size],
-            f"data.block_size={block}",
+            f"data.max_length={block}",
             f"data.batch_size={batch}",
             f"trainer.precision={precision}",
             f"trainer.max_steps={steps}",

@@ -14,15 +14,13 @@ from bertlab.models.encoder import ConfigKeyError, position_limit
 
 def build(cfg: DictConfig):
     """Tokenizer → datamodule → encoder → objective, in the order data flows through them."""
-    # Called rather than passed to instantiate: Hydra would turn dataclass arguments back into configs.
-    datamodule = instantiate(cfg.data, _partial_=True)(
-        tokenizer=instantiate(cfg.tokenizer), collator=instantiate(cfg.objective.collator)
-    )
-    tokenizer = datamodule.tokenizer
+    datamodule = instantiate(cfg.data)
+    tokenizer = instantiate(cfg.tokenizer).build(datamodule.training_texts)  # a trained vocabulary reads text
+    datamodule.attach(tokenizer, instantiate(cfg.objective.collator))
     encoder = instantiate(cfg.model).build(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
     if datamodule.max_length > position_limit(encoder):
         raise ConfigKeyError(
-            f"data.block_size / max_length={datamodule.max_length} exceeds the model's position limit "
+            f"data.max_length={datamodule.max_length} exceeds the model's position limit "
             f"model.max_position_embeddings={position_limit(encoder)}"
         )
     module = instantiate(

@@ -69,7 +69,7 @@ class DataSchema:
 class ShakespeareDataSchema(DataSchema):
     _target_: str = "bertlab.data.shakespeare.ShakespeareDataModule"
     source: str = "t8"
-    block_size: int = 128
+    max_length: int = 128
     val_fraction: float = 0.05
     test_fraction: float = 0.05
     split_chunk_sentences: int = 64
@@ -93,7 +93,7 @@ class CoLADataSchema(DataSchema):
 class SQuADv2DataSchema(DataSchema):
     _target_: str = "bertlab.data.squad_datamodule.SQuADv2DataModule"
     split: str = "official"
-    max_seq_length: int = 384
+    max_length: int = 384
     doc_stride: int = 128
     max_query_length: int = 64
     max_bad_answer_fraction: float = 0.01

@@ -1,18 +1,15 @@
 """Tokenizers: a pretrained WordPiece vocabulary, or one trained on the corpus with HF ``tokenizers``.
 
 Both configs in ``conf/tokenizer/`` instantiate a small spec object whose :meth:`build` returns a
-``PreTrainedTokenizerFast``. The trained vocabulary needs the training text, which the datamodule provides,
-so building is deferred until the composition root has the datamodule.
+``PreTrainedTokenizerFast``. The trained vocabulary needs the training text, which the datamodule streams
+(``KeyedDataModule.training_texts``), so the composition root builds the tokenizer after the datamodule.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,11 +17,12 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from bertlab import hub
+from bertlab.atomic import atomic_directory
 
 log = logging.getLogger(__name__)
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-TextSource = Callable[[], Sequence[str]]
+TextSource = Callable[[], Iterable[str]]  # called once per pass over the text
 _NORMALIZER_VERSION = 2  # 2: NFC + Hangul-safe accent stripping; vocabularies cached before are not reused
 
 
@@ -76,6 +74,9 @@ class WordPieceTrainer:
     and accents are stripped Hangul-safely (see :func:`build_normalizer`), so Korean survives either setting.
     ``limit_alphabet`` caps the initial characters kept (None keeps every character seen; Korean BERTs use
     about 6,000 so rare Hanja do not crowd out merges).
+
+    The text is streamed twice, never held in memory: once to hash it (the cache key), once to train on it
+    (HF ``tokenizers`` ``train_from_iterator`` consumes an iterator in batches).
     """
 
     vocab_size: int = 8000
@@ -89,19 +90,18 @@ class WordPieceTrainer:
     def build(self, texts: TextSource | None = None) -> PreTrainedTokenizerFast:
         if texts is None:
             raise ValueError("tokenizer=wordpiece needs training text; the datamodule provides it")
-        corpus = texts()
-        if not corpus:
-            raise ValueError("tokenizer=wordpiece: the training text is empty")
         if self.cache_dir is None:
-            return self._train(corpus)
-        target = Path(self.cache_dir) / self._cache_key(corpus)
+            return self._train(texts)
+        target = Path(self.cache_dir) / self._cache_key(texts())
         if not (target / "tokenizer.json").is_file():
-            _save_atomically(self._train(corpus), target)
+            tokenizer = self._train(texts)
+            with atomic_directory(target, replace=True) as tmp:  # a crash never leaves a half-written cache
+                tokenizer.save_pretrained(str(tmp))
         else:
             log.info("reusing WordPiece vocabulary cached at %s", target)
         return PreTrainedTokenizerFast.from_pretrained(str(target))
 
-    def _cache_key(self, corpus: Sequence[str]) -> str:
+    def _cache_key(self, corpus: Iterable[str]) -> str:
         settings = (
             _NORMALIZER_VERSION,
             self.vocab_size,
@@ -111,12 +111,16 @@ class WordPieceTrainer:
             self.limit_alphabet,
         )
         digest = hashlib.sha256(repr(settings).encode())
+        empty = True
         for text in corpus:
             digest.update(text.encode())
             digest.update(b"\n")
+            empty = False
+        if empty:
+            raise ValueError("tokenizer=wordpiece: the training text is empty")
         return f"wordpiece-{self.vocab_size}-{digest.hexdigest()[:16]}"
 
-    def _train(self, corpus: Sequence[str]) -> PreTrainedTokenizerFast:
+    def _train(self, texts: TextSource) -> PreTrainedTokenizerFast:
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         tok.normalizer = build_normalizer(self.lowercase, self.strip_accents)
         tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -128,7 +132,7 @@ class WordPieceTrainer:
             special_tokens=list(SPECIAL_TOKENS),
             **limit,  # the binding rejects None
         )
-        tok.train_from_iterator(corpus, trainer=trainer, length=len(corpus))
+        tok.train_from_iterator(_nonempty(texts()), trainer=trainer)
         cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
         tok.post_processor = processors.TemplateProcessing(
             single="[CLS] $A [SEP]",
@@ -146,14 +150,11 @@ class WordPieceTrainer:
         )
 
 
-def _save_atomically(tokenizer: PreTrainedTokenizerBase, target: Path) -> None:
-    """Save into a temporary sibling directory, then rename: a crash never leaves a half-written cache."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
-        tokenizer.save_pretrained(str(tmp))
-        os.replace(tmp, target)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not (target / "tokenizer.json").is_file():  # another process may have won the race
-            raise
+def _nonempty(texts: Iterable[str]) -> Iterator[str]:
+    """``texts`` unchanged; an error if it yields nothing (a vocabulary of special tokens only is useless)."""
+    empty = True
+    for text in texts:
+        empty = False
+        yield text
+    if empty:
+        raise ValueError("tokenizer=wordpiece: the training text is empty")

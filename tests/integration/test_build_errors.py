@@ -12,8 +12,8 @@ from tests.conftest import SMALL_SPLITS
 
 
 def test_block_size_above_the_position_limit_names_both_keys(compose):
-    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.block_size=64", "model.max_position_embeddings=32")
-    with pytest.raises(ConfigKeyError, match=r"data\.block_size.*64.*model\.max_position_embeddings=32"):
+    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.max_length=64", "model.max_position_embeddings=32")
+    with pytest.raises(ConfigKeyError, match=r"data\.max_length=64.*model\.max_position_embeddings=32"):
         build(cfg)
 
 

@@ -13,7 +13,7 @@ from tests.conftest import SMALL_SPLITS
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_compiled_run_has_no_orig_mod_keys(compose, tmp_path):
-    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.block_size=32", "compile=true")
+    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.max_length=32", "compile=true")
     assert train(cfg) is not None
     state = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
     assert state and not any("_orig_mod" in key for key in state)

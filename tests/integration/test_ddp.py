@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMON = [
     "debug=smoke",
     *SMALL_SPLITS,
-    "data.block_size=32",
+    "data.max_length=32",
     f"paths.data_dir={FIXTURE_DATA}",
     "test=false",
     "trainer.precision=32-true",

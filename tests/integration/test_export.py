@@ -33,7 +33,7 @@ def test_mlm_export_round_trip(compose, tmp_path):
 
 
 def test_training_exports_and_the_export_fine_tunes_as_pretrained(compose, tmp_path):
-    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.block_size=32", "export=true")
+    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.max_length=32", "export=true")
     train(cfg)
     run_dir = tmp_path / "run"
     with open_dict(cfg):
@@ -46,7 +46,7 @@ def test_training_exports_and_the_export_fine_tunes_as_pretrained(compose, tmp_p
     follow_up = compose(
         "debug=smoke",
         *SMALL_SPLITS,
-        "data.block_size=32",
+        "data.max_length=32",
         "model=pretrained",
         f"model.path={run_dir / 'hf'}",
         f"tokenizer.name_or_path={run_dir / 'hf'}",

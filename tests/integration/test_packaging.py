@@ -35,7 +35,7 @@ def test_wheel_contains_configs_and_composes_outside_the_repo(tmp_path):
         timeout=120,
         check=True,
     )
-    assert "block_size: 32" in result.stdout
+    assert "max_length: 32" in result.stdout
     located = subprocess.run(
         [sys.executable, "-c", "import bertlab.config as c; print(c.config_dir())"],
         cwd=tmp_path,

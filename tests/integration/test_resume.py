@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ STEPS = 8  # the fixture's train split is 6 batches: the run crosses an epoch bo
 COMMON = [
     "debug=smoke",
     *SMALL_SPLITS,
-    "data.block_size=32",
+    "data.max_length=32",
     f"paths.data_dir={FIXTURE_DATA}",
     "trainer.precision=32-true",
     "trainer.deterministic=true",
@@ -33,8 +34,24 @@ COMMON = [
 ]
 
 
-def _command(run_dir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "bertlab.train", *COMMON, f"hydra.run.dir={run_dir}", *extra]
+# SQuAD windows of the fixture files in length-bucketed batches of 2 (the data of experiment=squad_v2, whose
+# warm-up schedule would depend on max_steps); no validation
+SQUAD = [
+    "data=squad_v2",
+    "objective=extractive_qa",
+    "debug=smoke",
+    f"paths.data_dir={FIXTURE_DATA / 'squad'}",
+    "data.max_length=48",
+    "data.doc_stride=8",
+    "data.max_query_length=16",
+    "data.batch_size=2",
+    "trainer.limit_val_batches=0",
+    *COMMON[COMMON.index("trainer.precision=32-true") :],
+]
+
+
+def _command(run_dir: Path, *extra: str, common: list[str] = COMMON) -> list[str]:
+    return [sys.executable, "-m", "bertlab.train", *common, f"hydra.run.dir={run_dir}", *extra]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -42,7 +59,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
     # thread scheduling (seen: 1.6e-7 apart after one step on a loaded machine), so no two runs are bitwise equal.
     return {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),  # this tree, not the installed one
         "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
@@ -72,12 +89,15 @@ def _run_until_killed(command: list[str], env: dict, wait_for: Path, timeout: fl
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("workers", [0, 2])
-def test_killed_and_resumed_run_equals_straight_run(tmp_path, workers):
+@pytest.mark.parametrize(
+    ("common", "workers"), [(COMMON, 0), (COMMON, 2), (SQUAD, 0)], ids=["mlm-0", "mlm-2", "squad-0"]
+)
+def test_killed_and_resumed_run_equals_straight_run(tmp_path, common, workers):
     env, loader = _env(tmp_path), f"data.num_workers={workers}"
     straight, killed, resumed = tmp_path / "straight", tmp_path / "killed", tmp_path / "resumed"
+    command = partial(_command, common=common)
     subprocess.run(
-        _command(straight, loader, f"trainer.max_steps={STEPS}"),
+        command(straight, loader, f"trainer.max_steps={STEPS}"),
         env=env,
         check=True,
         timeout=240,
@@ -86,13 +106,13 @@ def test_killed_and_resumed_run_equals_straight_run(tmp_path, workers):
     half = STEPS // 2
     # the killed run is long, so the kill always lands mid-training; the step after `half` proves its file complete
     _run_until_killed(
-        _command(killed, loader, "trainer.max_steps=1000"),
+        command(killed, loader, "trainer.max_steps=1000"),
         env,
         killed / "checkpoints" / f"epoch000-step{half + 1:06d}.ckpt",
     )
     checkpoint = killed / "checkpoints" / f"epoch000-step{half:06d}.ckpt"
     subprocess.run(
-        _command(resumed, loader, f"trainer.max_steps={STEPS}", f"ckpt_path={checkpoint}"),
+        command(resumed, loader, f"trainer.max_steps={STEPS}", f"ckpt_path={checkpoint}"),
         env=env,
         check=True,
         timeout=240,

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
 
 ROOT = Path(__file__).resolve().parents[2]
-SMOKE = ["debug=smoke", *SMALL_SPLITS, "data.block_size=32", f"paths.data_dir={FIXTURE_DATA}", "test=false"]
+SMOKE = ["debug=smoke", *SMALL_SPLITS, "data.max_length=32", f"paths.data_dir={FIXTURE_DATA}", "test=false"]
 
 
 def _multirun(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:

@@ -15,7 +15,7 @@ from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
 EXPERIMENTS = sorted(p.stem for p in (Path(config_dir()) / "experiment").glob("*.yaml"))
 # Experiments whose data is not Shakespeare bring their own smoke overrides (fixture files) here.
 SQUAD_SMOKE = [
-    "data.max_seq_length=48",
+    "data.max_length=48",
     "data.doc_stride=8",
     "data.max_query_length=16",
     "trainer.limit_val_batches=null",
@@ -31,17 +31,17 @@ SMOKE_OVERRIDES: dict[str, list[str]] = {
         for name in ("squad_v2", "squad_v2_local")
     },
     # debug=smoke swaps in bert_tiny: keep each experiment's architecture at tiny size instead
-    "gpt_shakespeare": ["model=gpt2_tiny", *SMALL_SPLITS, "data.block_size=32"],
-    "albert_sop_shakespeare": ["model=albert_tiny", *SMALL_SPLITS, "data.block_size=32"],
+    "gpt_shakespeare": ["model=gpt2_tiny", *SMALL_SPLITS, "data.max_length=32"],
+    "albert_sop_shakespeare": ["model=albert_tiny", *SMALL_SPLITS, "data.max_length=32"],
     # bert_tiny has 2 heads: a 1/2-width generator (1 head) instead of ELECTRA's 1/4
-    "electra_shakespeare": ["objective.module.generator_ratio=0.5", *SMALL_SPLITS, "data.block_size=32"],
+    "electra_shakespeare": ["objective.module.generator_ratio=0.5", *SMALL_SPLITS, "data.max_length=32"],
     # source=tiny: the fixture's tiny corpus holds 3 training blocks of 32 tokens (static masking copies them)
-    "roberta_dynamic_masking": [*SMALL_SPLITS, "data.block_size=32", "data.batch_size=2"],
+    "roberta_dynamic_masking": [*SMALL_SPLITS, "data.max_length=32", "data.batch_size=2"],
 }
 
 
 def test_default_run_trains_and_checkpoints_load_with_weights_only(compose, tmp_path):
-    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.block_size=32")
+    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.max_length=32")
     metric = train(cfg)
     assert metric is not None and math.isfinite(metric)
     checkpoints = sorted((tmp_path / "run" / "checkpoints").glob("*.ckpt"))
@@ -54,7 +54,7 @@ def test_default_run_trains_and_checkpoints_load_with_weights_only(compose, tmp_
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_smoke_trains(compose, experiment):
-    overrides = SMOKE_OVERRIDES.get(experiment, [*SMALL_SPLITS, "data.block_size=32"])
+    overrides = SMOKE_OVERRIDES.get(experiment, [*SMALL_SPLITS, "data.max_length=32"])
     cfg = compose(f"experiment={experiment}", "debug=smoke", *overrides)
     metric = train(cfg)
     assert metric is not None and math.isfinite(metric)

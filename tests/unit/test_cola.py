@@ -148,8 +148,9 @@ def test_training_ranks_are_disjoint_and_equally_long(monkeypatch):
 
 def _datamodule(**kwargs) -> cola.CoLADataModule:
     defaults = {"data_dir": str(FIXTURE_DATA), "batch_size": 4, "eval_batch_size": 3, "download": False}
-    dm = cola.CoLADataModule(
-        PretrainedTokenizer("bert-base-uncased"), partial(ClassificationCollator), **defaults | kwargs
+    dm = cola.CoLADataModule(**defaults | kwargs)
+    dm.attach(
+        PretrainedTokenizer("bert-base-uncased").build(dm.training_texts), partial(ClassificationCollator)
     )
     dm.prepare_data()
     dm.setup("fit")

@@ -135,13 +135,9 @@ def test_static_masks_are_identical_across_epochs_and_dynamic_ones_differ(bert_t
 
 
 def _datamodule(collator, **kwargs) -> ShakespeareDataModule:
-    settings = dict(val_fraction=0.2, test_fraction=0.2, split_chunk_sentences=4, block_size=32, batch_size=4)
-    dm = ShakespeareDataModule(
-        tokenizer=PretrainedTokenizer("bert-base-uncased"),
-        collator=collator,
-        data_dir=str(FIXTURE_DATA),
-        **(settings | kwargs),
-    )
+    settings = dict(val_fraction=0.2, test_fraction=0.2, split_chunk_sentences=4, max_length=32, batch_size=4)
+    dm = ShakespeareDataModule(data_dir=str(FIXTURE_DATA), **(settings | kwargs))
+    dm.attach(PretrainedTokenizer("bert-base-uncased").build(dm.training_texts), collator)
     dm.setup("fit")
     return dm
 
@@ -153,7 +149,7 @@ def test_datamodule_builds_pairs_for_pair_objectives_and_reports_short_documents
     assert "documents have fewer than two sentences" in caplog.text
     batch = next(iter(dm.train_dataloader()))
     assert {"token_type_ids", "next_sentence_label", "labels"} <= set(batch)
-    scaled = _datamodule(partial(PairMLMCollator, pairing="nsp"), format="sentence_pair", block_size=256)
+    scaled = _datamodule(partial(PairMLMCollator, pairing="nsp"), format="sentence_pair", max_length=256)
     assert scaled.batch_size > 4
     with pytest.raises(ValueError, match="objective=nsp or objective=sop"):
         _datamodule(partial(MLMCollator), format="segment_pair")

@@ -93,7 +93,7 @@ def test_generator_ratio_error_at_build_time(compose):
 
     from bertlab.train import build
 
-    cfg = compose("objective=rtd", "model=bert_tiny", "data.block_size=32")  # 2 heads × 1/4
+    cfg = compose("objective=rtd", "model=bert_tiny", "data.max_length=32")  # 2 heads × 1/4
     with pytest.raises((ConfigKeyError, InstantiationException), match="objective.module.generator_ratio"):
         build(cfg)
 

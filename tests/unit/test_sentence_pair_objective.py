@@ -85,7 +85,7 @@ def test_mlm_and_pair_losses_fall_when_overfitting_one_batch(model_type, extra):
 @pytest.mark.parametrize("objective, model", [("nsp", "bert_tiny"), ("sop", "albert_tiny")])
 def test_training_logs_both_losses_and_pair_accuracy(compose, tmp_path, objective, model):
     cfg = compose(
-        f"objective={objective}", f"model={model}", "debug=smoke", *SMALL_SPLITS, "data.block_size=32"
+        f"objective={objective}", f"model={model}", "debug=smoke", *SMALL_SPLITS, "data.max_length=32"
     )
     assert train(cfg) is not None
     with open(tmp_path / "run" / "csv" / "metrics.csv") as f:

@@ -18,7 +18,7 @@ def _datamodule(tmp_path, **kwargs) -> ShakespeareDataModule:
 
     settings = dict(
         data_dir=str(FIXTURE_DATA),
-        block_size=32,
+        max_length=32,
         batch_size=2,
         val_fraction=0.2,
         test_fraction=0.2,
@@ -27,7 +27,9 @@ def _datamodule(tmp_path, **kwargs) -> ShakespeareDataModule:
         download=False,
     )
     settings.update(kwargs)
-    return ShakespeareDataModule(PretrainedTokenizer("bert-base-uncased"), MLMCollator, **settings)
+    dm = ShakespeareDataModule(**settings)
+    dm.attach(PretrainedTokenizer("bert-base-uncased").build(dm.training_texts), MLMCollator)
+    return dm
 
 
 def test_t8_boilerplate_is_stripped_and_each_work_is_a_document():
@@ -123,6 +125,6 @@ def test_empty_corpus_names_the_file(tmp_path):
 
 
 def test_block_larger_than_split_is_a_clear_error(tmp_path):
-    dm = _datamodule(tmp_path, block_size=4096)
-    with pytest.raises(ValueError, match="fewer than one block of data.block_size=4096"):
+    dm = _datamodule(tmp_path, max_length=4096)
+    with pytest.raises(ValueError, match="fewer than one block of data.max_length=4096"):
         dm.setup("fit")

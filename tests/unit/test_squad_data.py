@@ -11,7 +11,6 @@ import pytest
 from bertlab.data.squad import SquadFormatError, read_squad
 from bertlab.data.squad_datamodule import SQuADv2DataModule, oversample_unanswerable, training_titles
 from bertlab.data.squad_features import CLS_INDEX, check_lengths, make_windows
-from bertlab.tokenization import PretrainedTokenizer
 from tests.conftest import FIXTURE_DATA
 
 SQUAD_DIR = FIXTURE_DATA / "squad"
@@ -143,24 +142,20 @@ def test_oversampling_repeats_only_unanswerable_windows_of_training(windows_and_
     assert tripled[: len(windows)] == windows
     assert all(examples[w.example_index].is_impossible for w in tripled[len(windows) :])
     with pytest.raises(ValueError, match="data.unanswerable_repeats=0"):
-        SQuADv2DataModule(
-            PretrainedTokenizer(), lambda tokenizer: None, str(SQUAD_DIR), unanswerable_repeats=0
-        )
+        SQuADv2DataModule(str(SQUAD_DIR), unanswerable_repeats=0)
 
 
 def test_local_split_oversamples_training_but_not_evaluation(bert_tokenizer):
     def windows(repeats):
         datamodule = SQuADv2DataModule(
-            PretrainedTokenizer(),
-            lambda tokenizer: None,
             str(SQUAD_DIR),
             split="local",
-            max_seq_length=64,
+            max_length=64,
             doc_stride=16,
             max_query_length=16,
             unanswerable_repeats=repeats,
         )
-        datamodule.__dict__["tokenizer"] = bert_tokenizer
+        datamodule.tokenizer = bert_tokenizer
         return datamodule._windows("train"), datamodule._windows("val")
 
     (train1, val1), (train2, val2) = windows(1), windows(2)
@@ -176,9 +171,7 @@ def test_window_lengths_are_checked():
 def test_local_split_is_by_title_and_deterministic():
     titles = ["Normans", "Lighthouse", "Green_tea", "Bridge"]
     assert training_titles(titles) == training_titles(list(reversed(titles))) == ["Bridge", "Lighthouse"]
-    datamodule = SQuADv2DataModule(
-        PretrainedTokenizer(), lambda tokenizer: None, str(SQUAD_DIR), split="local"
-    )
+    datamodule = SQuADv2DataModule(str(SQUAD_DIR), split="local")
     train, val = datamodule.examples["train"], datamodule.examples["val"]
     assert {e.title for e in val} == {"Normans", "Green_tea"}
     assert {e.title for e in train} == {"Lighthouse_v1", "Bridge", "Lighthouse"}
@@ -189,6 +182,6 @@ def test_max_seq_length_above_position_limit_is_an_error(compose):
     from bertlab.models.encoder import ConfigKeyError
     from bertlab.train import build
 
-    cfg = compose("experiment=squad_v2_local", "debug=smoke", "data.max_seq_length=1024", data_dir=SQUAD_DIR)
+    cfg = compose("experiment=squad_v2_local", "debug=smoke", "data.max_length=1024", data_dir=SQUAD_DIR)
     with pytest.raises(ConfigKeyError, match="max_length=1024 exceeds the model's position limit"):
         build(cfg)

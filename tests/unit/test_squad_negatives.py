@@ -11,7 +11,6 @@ from bertlab.data.squad_negatives import (
     sentence_spans,
     without_answer_sentences,
 )
-from bertlab.tokenization import PretrainedTokenizer
 from tests.unit.test_squad_data import SQUAD_DIR
 
 CONTEXT = (
@@ -82,8 +81,6 @@ def test_fraction_chooses_by_seed_and_question_id_not_order():
 def test_datamodule_adds_negatives_to_training_only():
     def examples(fraction):
         return SQuADv2DataModule(
-            PretrainedTokenizer(),
-            lambda tokenizer: None,
             str(SQUAD_DIR),
             split="local",
             answer_removed_negatives=fraction,
@@ -95,6 +92,4 @@ def test_datamodule_adds_negatives_to_training_only():
     assert augmented["train"][: len(plain["train"])] == plain["train"]
     assert added and all(e.is_impossible and e.id.endswith("#no-answer") for e in added)
     with pytest.raises(ValueError, match=r"data.answer_removed_negatives=-0.1"):
-        SQuADv2DataModule(
-            PretrainedTokenizer(), lambda tokenizer: None, str(SQUAD_DIR), answer_removed_negatives=-0.1
-        )
+        SQuADv2DataModule(str(SQUAD_DIR), answer_removed_negatives=-0.1)

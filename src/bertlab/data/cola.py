@@ -13,15 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch.utils.data import DataLoader
-from torchdata.stateful_dataloader import StatefulDataLoader
 
 from bertlab.data import files
 from bertlab.data.base import KeyedDataModule
@@ -97,14 +94,11 @@ def truncate(ids: list[int], max_length: int) -> list[int]:
 class CoLADataModule(KeyedDataModule):
     """CoLA sentences tokenized once, batched by similar length and padded per batch (no padding to 128).
 
-    ``tokenizer`` is a spec from ``conf/tokenizer`` and ``collator`` the objective's collator factory.
     ``bucket_batches`` is how many batches' worth of shuffled training samples are sorted by length together.
     """
 
     def __init__(
         self,
-        tokenizer,
-        collator: Callable,
         data_dir: str,
         max_length: int = 128,
         batch_size: int = 32,
@@ -117,7 +111,6 @@ class CoLADataModule(KeyedDataModule):
         super().__init__(batch_size, eval_batch_size, num_workers, seed)
         if max_length < 3:
             raise ValueError(f"data.max_length={max_length}: needs room for [CLS], a token and [SEP]")
-        self.tokenizer_spec, self.collator_factory = tokenizer, collator
         self.data_dir, self.download = data_dir, download
         self.max_length, self.bucket_batches = max_length, bucket_batches
 
@@ -130,12 +123,8 @@ class CoLADataModule(KeyedDataModule):
     def examples(self) -> dict[str, list[CoLAExample]]:
         return {split: read_cola(path) for split, path in self.paths.items()}
 
-    def training_texts(self) -> list[str]:
-        return [example.sentence for example in self.examples["train"]]
-
-    @cached_property
-    def tokenizer(self):
-        return self.tokenizer_spec.build(self.training_texts)
+    def training_texts(self) -> Iterator[str]:
+        return (example.sentence for example in self.examples["train"])
 
     def module_kwargs(self) -> dict:
         return {"id2label": dict(enumerate(LABEL_NAMES))}
@@ -159,28 +148,15 @@ class CoLADataModule(KeyedDataModule):
         self.paths  # noqa: B018 - resolves (downloads once, on one process) before setup runs on every rank
 
     def setup(self, stage: str | None = None) -> None:
-        if self.collate is None:
-            self.collate = self.collator_factory(tokenizer=self.tokenizer)
         for split in SPLIT_FILES:
             if split not in self.datasets:
                 self.datasets[split] = self._tokenize(split)
 
-    def _loader(self, split: str, train: bool) -> DataLoader:
-        dataset = self.datasets[split]
-        batches = BucketBatchSampler(
-            dataset.lengths,
+    def batch_sampler(self, split: str, train: bool) -> BucketBatchSampler:
+        return BucketBatchSampler(
+            self.datasets[split].lengths,
             self.batch_size if train else self.eval_batch_size,
             train=train,
             seed=self.seed,
             bucket_batches=self.bucket_batches,
-        )
-        # Training is resumable mid-epoch, as in the base class.
-        loader_class = StatefulDataLoader if train else DataLoader
-        return loader_class(
-            dataset,
-            batch_sampler=batches,
-            collate_fn=self.collate,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-            generator=torch.Generator().manual_seed(self.seed),
         )

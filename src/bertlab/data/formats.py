@@ -148,7 +148,7 @@ def pack_sentences(
 ) -> tuple[np.ndarray, np.ndarray]:
     """FULL-SENTENCES (``cross_documents``) or DOC-SENTENCES blocks → (flat ids, offsets (N + 1,))."""
     if block_size < 3:
-        raise ValueError(f"data.block_size={block_size}: a block needs room for [CLS], one token and [SEP]")
+        raise ValueError(f"data.max_length={block_size}: a block needs room for [CLS], one token and [SEP]")
     packer = _Packer(block_size - 2, sep_id, [], [])
     starts = np.asarray(corpus.sentence_starts)
     for d in range(corpus.num_documents):

@@ -25,7 +25,7 @@ def document_stream(corpus: TokenizedCorpus, separator_id: int) -> np.ndarray:
 def pack_stream(stream: np.ndarray, block_size: int, cls_id: int, sep_id: int) -> np.ndarray:
     """Cut ``stream`` into rows of ``block_size - 2`` tokens and frame each row. (num_blocks, block_size)."""
     if block_size < 3:
-        raise ValueError(f"data.block_size={block_size}: a block needs room for [CLS], one token and [SEP]")
+        raise ValueError(f"data.max_length={block_size}: a block needs room for [CLS], one token and [SEP]")
     body = block_size - 2
     num_blocks = len(stream) // body
     rows = np.asarray(stream[: num_blocks * body], dtype=np.int32).reshape(num_blocks, body)  # (N, T-2)

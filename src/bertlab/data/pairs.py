@@ -135,7 +135,7 @@ class PairBuilder:
         if unit not in ("segment", "sentence"):
             raise ValueError(f"unit={unit!r}: expected 'segment' or 'sentence'")
         if max_length < 5:
-            raise ValueError(f"data.block_size={max_length}: a pair needs [CLS] A [SEP] B [SEP], at least 5")
+            raise ValueError(f"data.max_length={max_length}: a pair needs [CLS] A [SEP] B [SEP], at least 5")
         if pairing == "nsp" and corpus.num_documents < 2:
             raise ValueError(
                 f"NSP needs at least two documents to draw negatives from another document; this corpus has "

@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
 
 from bertlab.data import files
 from bertlab.data.base import KeyedDataModule
-from bertlab.data.collators import make_collator
 from bertlab.data.corpus import (
     SPLITS,
     Document,
@@ -74,19 +73,15 @@ PARSERS: dict[str, Callable[[str], list[list[str]]]] = {"t8": parse_t8, "tiny": 
 class ShakespeareDataModule(KeyedDataModule):
     """Document-aware Shakespeare corpus in one of the input formats of :mod:`bertlab.data.formats`.
 
-    ``tokenizer`` is a spec from ``conf/tokenizer`` (built here, because a trained vocabulary needs the
-    training text) and ``collator`` the objective's collator factory, called with the built tokenizer. A
-    collator with a ``pairing`` attribute (NSP/SOP) asks for sentence pairs; ``format=None`` then means
+    A collator with a ``pairing`` attribute (NSP/SOP) asks for sentence pairs; ``format=None`` then means
     ``segment_pair``, otherwise ``stream``.
     """
 
     def __init__(
         self,
-        tokenizer,
-        collator: Callable,
         data_dir: str,
         source: str = "t8",
-        block_size: int = 128,
+        max_length: int = 128,
         batch_size: int = 32,
         eval_batch_size: int | None = None,
         num_workers: int = 0,
@@ -114,9 +109,8 @@ class ShakespeareDataModule(KeyedDataModule):
             raise ValueError(f"data.short_seq_prob={short_seq_prob}: expected a probability")
         self.format, self.short_seq_prob, self.masking_unit = format, short_seq_prob, masking_unit
         self.requested_batch_size = batch_size  # sentence_pair / doc_sentences scale it in setup
-        self.tokenizer_spec, self.collator_factory = tokenizer, collator
         self.data_dir, self.source, self.download = data_dir, source, download
-        self.max_length = self.block_size = block_size
+        self.max_length = max_length
         self.fractions = (val_fraction, test_fraction)
         self.split_chunk_sentences, self.split_seed = split_chunk_sentences, split_seed
         self.dupe_factor = dupe_factor if masking == "static" else None
@@ -138,12 +132,8 @@ class ShakespeareDataModule(KeyedDataModule):
             raise ValueError(f"{self.path}: empty corpus (no text left after removing headers and notices)")
         return split_corpus(works, self.fractions, self.split_seed, self.split_chunk_sentences)
 
-    def training_texts(self) -> list[str]:
-        return [s for doc in self.documents["train"] for s in doc.sentences]
-
-    @cached_property
-    def tokenizer(self):
-        return self.tokenizer_spec.build(self.training_texts)
+    def training_texts(self) -> Iterator[str]:
+        return (s for doc in self.documents["train"] for s in doc.sentences)
 
     def _cache_path(self, split: str) -> Path | None:
         if self.cache_dir is None:
@@ -168,8 +158,6 @@ class ShakespeareDataModule(KeyedDataModule):
             self._corpus(split)
 
     def setup(self, stage: str | None = None) -> None:
-        if self.collate is None:
-            self.collate = make_collator(self.collator_factory, self.tokenizer, self.masking_unit)
         pairing = getattr(self.collate, "pairing", None)
         fmt = resolve_format(self.format, pairing)
         for split in SPLITS:
@@ -177,7 +165,7 @@ class ShakespeareDataModule(KeyedDataModule):
                 self.datasets[split] = self._dataset(split, fmt, pairing)
         if fmt in SCALED_FORMATS:  # RoBERTa §4.2: larger batches of short inputs keep tokens per batch
             mean_length = self.datasets["train"].mean_length()
-            self.batch_size = scaled_batch_size(self.requested_batch_size, self.block_size, mean_length)
+            self.batch_size = scaled_batch_size(self.requested_batch_size, self.max_length, mean_length)
             log.info("data.format=%s: mean length %.1f, batch size %d", fmt, mean_length, self.batch_size)
 
     def _dataset(self, split: str, fmt: str, pairing: str | None):
@@ -185,7 +173,7 @@ class ShakespeareDataModule(KeyedDataModule):
         tok = self.tokenizer
         try:
             dataset = build_dataset(
-                fmt, corpus, self.block_size, tok.cls_token_id, tok.sep_token_id, pairing=pairing,
+                fmt, corpus, self.max_length, tok.cls_token_id, tok.sep_token_id, pairing=pairing,
                 seed=self.seed, short_seq_prob=self.short_seq_prob,
                 dupe_factor=self.dupe_factor if split == "train" else None,
             )  # fmt: skip
@@ -200,6 +188,6 @@ class ShakespeareDataModule(KeyedDataModule):
         if len(dataset) == 0:
             raise ValueError(
                 f"{self.path}: the {split} split has {corpus.num_tokens} tokens, fewer than one block of "
-                f"data.block_size={self.block_size} (data.format={fmt})"
+                f"data.max_length={self.max_length} (data.format={fmt})"
             )
         return dataset

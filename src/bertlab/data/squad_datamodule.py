@@ -11,11 +11,9 @@ Validation and test are the same evaluation articles in both splits (as with the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
-
-from torch.utils.data import DataLoader
 
 from bertlab.data import files
 from bertlab.data.base import KeyedDataModule
@@ -90,17 +88,14 @@ class SQuADv2DataModule(KeyedDataModule):
     Batches hold windows of similar length (``bucket_batches`` batches' worth of shuffled windows are sorted
     together), padded per batch.
 
-    ``tokenizer`` is a spec from ``conf/tokenizer`` and must build a fast tokenizer; ``collator`` the
-    objective's collator factory, called with the built tokenizer.
+    The tokenizer must be a fast tokenizer (windows need its offset mapping).
     """
 
     def __init__(
         self,
-        tokenizer,
-        collator: Callable,
         data_dir: str,
         split: str = "official",
-        max_seq_length: int = 384,
+        max_length: int = 384,
         doc_stride: int = 128,
         max_query_length: int = 64,
         batch_size: int = 32,
@@ -119,9 +114,8 @@ class SQuADv2DataModule(KeyedDataModule):
         if unanswerable_repeats < 1:
             raise ValueError(f"data.unanswerable_repeats={unanswerable_repeats}: expected a positive integer")
         check_fraction(answer_removed_negatives)
-        self.tokenizer_spec, self.collator_factory = tokenizer, collator
         self.data_dir, self.split, self.download = data_dir, split, download
-        self.max_length = self.max_seq_length = max_seq_length
+        self.max_length = max_length
         self.doc_stride, self.max_query_length = doc_stride, max_query_length
         self.max_bad_answer_fraction, self.bucket_batches = max_bad_answer_fraction, bucket_batches
         self.unanswerable_repeats = unanswerable_repeats
@@ -152,12 +146,10 @@ class SQuADv2DataModule(KeyedDataModule):
         train = add_answer_removed_negatives(train, self.answer_removed_negatives, self.seed)
         return {"train": train, "val": evaluation, "test": evaluation}
 
-    @cached_property
-    def tokenizer(self):
+    def training_texts(self) -> Iterator[str]:
         train = self.examples["train"]
-        return self.tokenizer_spec.build(
-            lambda: [e.question for e in train] + sorted({e.context for e in train})
-        )
+        yield from (e.question for e in train)
+        yield from sorted({e.context for e in train})
 
     def _windows(self, split: str) -> list[Window]:
         if split not in self.windows:
@@ -167,7 +159,7 @@ class SQuADv2DataModule(KeyedDataModule):
                 windows = make_windows(
                     self.examples[split],
                     self.tokenizer,
-                    self.max_seq_length,
+                    self.max_length,
                     self.doc_stride,
                     self.max_query_length,
                 )
@@ -189,25 +181,15 @@ class SQuADv2DataModule(KeyedDataModule):
             self._path(name)
 
     def setup(self, stage: str | None = None) -> None:
-        if self.collate is None:
-            self.collate = self.collator_factory(tokenizer=self.tokenizer)
         for split in STAGE_SPLITS.get(stage, ("train", "val", "test")):  # evaluation never tokenizes train
             if split not in self.datasets:
                 self.datasets[split] = WindowDataset(self._windows(split))
 
-    def _loader(self, split: str, train: bool) -> DataLoader:
-        dataset = self.datasets[split]
-        batches = BucketBatchSampler(
-            [len(w.input_ids) for w in dataset.windows],
+    def batch_sampler(self, split: str, train: bool) -> BucketBatchSampler:
+        return BucketBatchSampler(
+            [len(w.input_ids) for w in self.datasets[split].windows],
             self.batch_size if train else self.eval_batch_size,
             train=train,
             seed=self.seed,
             bucket_batches=self.bucket_batches,
-        )
-        return DataLoader(
-            dataset,
-            batch_sampler=batches,
-            collate_fn=self.collate,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
         )

@@ -40,7 +40,7 @@ def check_lengths(max_seq_length: int, doc_stride: int, max_query_length: int) -
     if max_query_length + 3 + doc_stride >= max_seq_length:
         raise ValueError(
             f"data.max_query_length={max_query_length} + 3 special tokens + data.doc_stride={doc_stride} must be "
-            f"below data.max_seq_length={max_seq_length}, or windows could not advance through the context"
+            f"below data.max_length={max_seq_length}, or windows could not advance through the context"
         )
 
 
