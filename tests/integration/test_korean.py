@@ -15,7 +15,7 @@ from tests.conftest import SMALL_SPLITS
     "objective", [["objective=sop"], ["objective=rtd", "objective.module.generator_ratio=0.5"]]
 )
 def test_whole_word_masking_smoke_trains_pair_and_rtd_objectives(compose, objective):
-    cfg = compose("debug=smoke", *objective, "data.masking_unit=word", *SMALL_SPLITS, "data.block_size=32")
+    cfg = compose("debug=smoke", *objective, "data.masking_unit=word", *SMALL_SPLITS, "data.max_length=32")
     metric = train(cfg)
     assert metric is not None and math.isfinite(metric)
 
@@ -27,7 +27,7 @@ def test_whole_word_masking_is_refused_for_an_objective_that_masks_nothing(compo
         "model=gpt2_tiny",
         "data.masking_unit=word",
         *SMALL_SPLITS,
-        "data.block_size=32",
+        "data.max_length=32",
     )
     with pytest.raises(ConfigError, match="data.masking_unit='word' needs a masked-LM objective"):
         train(cfg)

@@ -18,7 +18,7 @@ from tests.conftest import SMALL_SPLITS
 )
 def test_run_saves_the_precision_choice(compose, tmp_path, monkeypatch, override, expected):
     monkeypatch.setattr(precision, "probe_cpu", lambda hidden, inner: {"fp32": 100e9, "bf16": 400e9})
-    train(compose("debug=smoke", *SMALL_SPLITS, "data.block_size=32", "test=false", *override))
+    train(compose("debug=smoke", *SMALL_SPLITS, "data.max_length=32", "test=false", *override))
     saved = json.loads((tmp_path / "run" / "precision.json").read_text())
     assert (saved["precision"], saved["source"]) == expected
     hparams = yaml.safe_load(next((tmp_path / "run" / "csv").rglob("hparams.yaml")).read_text())

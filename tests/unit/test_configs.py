@@ -34,7 +34,7 @@ def _instantiate_group(group: str, node):
     if node is None:
         return None
     if group == "data":
-        return instantiate(node, _partial_=True)
+        return instantiate(node)
     if group == "objective":
         get_class(node.module._target_)
         return instantiate(node.collator)
