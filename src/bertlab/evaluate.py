@@ -1,6 +1,7 @@
 """``bertlab-eval``: score SQuAD predictions files, or evaluate a trained run's checkpoint on a split.
 
     bertlab-eval squad --data dev-v2.0.json --predictions predictions.json [--null-odds null_odds.json]
+    bertlab-eval squad --data KorQuAD_v1.0_dev.json --predictions predictions.json --char-f1
     bertlab-eval run outputs/squad_v2_local/runs/<run> [--checkpoint <ckpt>] [--split test] [key=value ...]
     bertlab-eval run outputs/squad_v2_local/runs/<run> --exported <run>/hf    # a bertlab-export directory
 
@@ -36,13 +37,18 @@ def load_json_object(path: str | Path, what: str) -> dict:
 
 
 def score_squad(
-    data: str | Path, predictions: str | Path, null_odds: str | Path | None, na_prob_thresh: float
+    data: str | Path,
+    predictions: str | Path,
+    null_odds: str | Path | None,
+    na_prob_thresh: float,
+    char_f1: bool = False,
 ) -> dict:
-    """The official-style result dict for a predictions file (and optional null odds) on a SQuAD data file."""
+    """The official-style result dict for a predictions file (and optional null odds) on a SQuAD data file;
+    ``char_f1`` adds KorQuAD v1's ``char_exact`` and ``char_f1``."""
     golds = gold_answers(read_squad(data, training=False))
     answers = load_json_object(predictions, "predictions")
     odds = load_json_object(null_odds, "null odds") if null_odds else None
-    return squad_v2.evaluate(golds, answers, odds, na_prob_thresh)
+    return squad_v2.evaluate(golds, answers, odds, na_prob_thresh, char_f1)
 
 
 def evaluate_run(
@@ -117,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     squad.add_argument(
         "--na-prob-thresh", type=float, default=1.0, help="predict '' above this (official: 1.0)"
     )
+    squad.add_argument(
+        "--char-f1", action="store_true", help="add KorQuAD v1's character F1 and exact (char_f1, char_exact)"
+    )
     squad.add_argument("--out", help="also write the result JSON here")
     run = commands.add_parser("run", help="evaluate a run's checkpoint on a split")
     run.add_argument("run_dir", help="the run's output directory (holds .hydra/, checkpoints/, tokenizer/)")
@@ -133,7 +142,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "squad":
         try:
-            result = score_squad(args.data, args.predictions, args.null_odds, args.na_prob_thresh)
+            result = score_squad(
+                args.data, args.predictions, args.null_odds, args.na_prob_thresh, args.char_f1
+            )
         except (KeyError, ValueError) as err:  # SquadFormatError is a ValueError
             raise SystemExit(f"bertlab-eval: {err}") from err
     else:

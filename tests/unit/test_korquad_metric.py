@@ -48,3 +48,37 @@ def test_char_metrics_follow_the_null_threshold():
     assert result["char_f1"] == 100.0 and result["char_exact"] == 100.0  # q2 answered "" and unanswerable
     result = squad_v2.evaluate(golds, predictions, {"q1": 0.5, "q2": 0.0}, na_prob_thresh=1.0, char_f1=True)
     assert result["char_f1"] == 50.0
+
+
+def test_bertlab_eval_scores_a_korquad_predictions_file(tmp_path, capsys):
+    import json
+
+    from bertlab.evaluate import main
+    from tests.conftest import FIXTURE_DATA
+
+    predictions = {  # gold: 서울특별시, 한강, 1394년, 부산광역시, 해운대 해수욕장
+        "6566495-0-0": "서울특별시는",  # 5 of 6 characters: F1 = 2·(5/6)·1/(11/6) = 10/11
+        "6566495-0-1": "한강",
+        "6566495-0-2": "1394년에",  # 5 of 6: 10/11
+        "6566496-0-0": "인천",  # 0
+        "6566496-0-1": "《해운대 해수욕장》",  # KorQuAD drops 《》: exact and F1 1; SQuAD keeps them: exact 0
+    }
+    path = tmp_path / "predictions.json"
+    path.write_text(json.dumps(predictions, ensure_ascii=False), encoding="utf-8")
+    main(
+        [
+            "squad",
+            "--data",
+            str(FIXTURE_DATA / "korquad" / "KorQuAD_v1.0_dev.json"),
+            "--predictions",
+            str(path),
+            "--char-f1",
+        ]
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["total"] == 5
+    assert result["char_f1"] == pytest.approx(100 * (10 / 11 + 1 + 10 / 11 + 0 + 1) / 5)
+    assert result["char_exact"] == pytest.approx(100 * 2 / 5)
+    assert result["exact"] == pytest.approx(
+        100 * 1 / 5
+    )  # SQuAD's normalisation keeps the space in 해운대 해수욕장
