@@ -58,11 +58,16 @@ class KiwiMorphemes:
         pretok.split(self._split)
 
 
-def attach(tokenizer: PreTrainedTokenizerFast) -> None:
-    """BERT's pre-tokenizer, then Kiwi's morpheme cuts (in place)."""
-    tokenizer.backend_tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+def pre_tokenizer() -> pre_tokenizers.PreTokenizer:
+    """BERT's pre-tokenizer, then Kiwi's morpheme cuts."""
+    _kiwi()  # fail early, naming the missing package
+    return pre_tokenizers.Sequence(
         [pre_tokenizers.BertPreTokenizer(), pre_tokenizers.PreTokenizer.custom(KiwiMorphemes())]
     )
+
+
+def attach(tokenizer: PreTrainedTokenizerFast) -> None:
+    tokenizer.backend_tokenizer.pre_tokenizer = pre_tokenizer()
 
 
 def is_morpheme_tokenizer(directory: str | Path) -> bool:
@@ -78,12 +83,16 @@ class MorphemeTokenizerFast(PreTrainedTokenizerFast):
         return _rebuild(plain.backend_tokenizer.to_str(), _init_kwargs(plain))
 
     def save_pretrained(self, save_directory, *args, **kwargs):
-        self.backend_tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()  # what tokenizer.json can hold
+        self.backend_tokenizer.pre_tokenizer = (
+            pre_tokenizers.BertPreTokenizer()
+        )  # what tokenizer.json can hold
         try:
             saved = super().save_pretrained(save_directory, *args, **kwargs)
         finally:
             attach(self)
-        write_text(Path(save_directory) / MARKER, json.dumps({"pre_tokenizer": "kiwi", "package": "kiwipiepy"}))
+        write_text(
+            Path(save_directory) / MARKER, json.dumps({"pre_tokenizer": "kiwi", "package": "kiwipiepy"})
+        )
         return saved
 
     def _plain_json(self) -> str:
@@ -94,7 +103,9 @@ class MorphemeTokenizerFast(PreTrainedTokenizerFast):
         finally:
             attach(self)
 
-    def __reduce__(self):  # DataLoader workers and deepcopy pickle the tokenizer: rebuild it on the other side
+    def __reduce__(
+        self,
+    ):  # DataLoader workers and deepcopy pickle the tokenizer: rebuild it on the other side
         return _rebuild, (self._plain_json(), _init_kwargs(self))
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
-from bertlab import hub
+from bertlab import hub, morphemes
 from bertlab.atomic import atomic_directory
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class PretrainedTokenizer:
     def build(self, texts: TextSource | None = None) -> PreTrainedTokenizerBase:
         target = hub.resolve(self.name_or_path)
         try:
-            return AutoTokenizer.from_pretrained(target)
+            tokenizer = AutoTokenizer.from_pretrained(target)
         except OSError as err:
             fallback = hub.OFFLINE_VOCAB.get(self.name_or_path)
             if fallback is None:
@@ -64,6 +64,9 @@ class PretrainedTokenizer:
                 fallback,
             )
             return AutoTokenizer.from_pretrained(hub.resolve(fallback))
+        if morphemes.is_morpheme_tokenizer(target):  # saved by a tokenizer.morphemes=true run
+            return morphemes.MorphemeTokenizerFast.wrap(tokenizer)
+        return tokenizer
 
 
 @dataclass
@@ -73,7 +76,8 @@ class WordPieceTrainer:
     ``lowercase`` and ``strip_accents`` are separate switches (BERT ties them). Text is NFC-normalised first,
     and accents are stripped Hangul-safely (see :func:`build_normalizer`), so Korean survives either setting.
     ``limit_alphabet`` caps the initial characters kept (None keeps every character seen; Korean BERTs use
-    about 6,000 so rare Hanja do not crowd out merges).
+    about 6,000 so rare Hanja do not crowd out merges). ``morphemes`` also cuts words at Kiwi's morpheme starts
+    (:mod:`bertlab.morphemes`; optional dependency kiwipiepy, needed again to load the saved tokenizer).
 
     The text is streamed twice, never held in memory: once to hash it (the cache key), once to train on it
     (HF ``tokenizers`` ``train_from_iterator`` consumes an iterator in batches).
@@ -84,6 +88,7 @@ class WordPieceTrainer:
     lowercase: bool = True
     strip_accents: bool = True
     limit_alphabet: int | None = None
+    morphemes: bool = False
     cache_dir: str | None = None
     model_max_length: int = 512
 
@@ -91,7 +96,7 @@ class WordPieceTrainer:
         if texts is None:
             raise ValueError("tokenizer=wordpiece needs training text; the datamodule provides it")
         if self.cache_dir is None:
-            return self._train(texts)
+            return self._with_morphemes(self._train(texts))
         target = Path(self.cache_dir) / self._cache_key(texts())
         if not (target / "tokenizer.json").is_file():
             tokenizer = self._train(texts)
@@ -99,7 +104,10 @@ class WordPieceTrainer:
                 tokenizer.save_pretrained(str(tmp))
         else:
             log.info("reusing WordPiece vocabulary cached at %s", target)
-        return PreTrainedTokenizerFast.from_pretrained(str(target))
+        return self._with_morphemes(PreTrainedTokenizerFast.from_pretrained(str(target)))
+
+    def _with_morphemes(self, tokenizer: PreTrainedTokenizerFast) -> PreTrainedTokenizerFast:
+        return morphemes.MorphemeTokenizerFast.wrap(tokenizer) if self.morphemes else tokenizer
 
     def _cache_key(self, corpus: Iterable[str]) -> str:
         settings = (
@@ -109,6 +117,7 @@ class WordPieceTrainer:
             self.lowercase,
             self.strip_accents,
             self.limit_alphabet,
+            self.morphemes,
         )
         digest = hashlib.sha256(repr(settings).encode())
         empty = True
@@ -123,7 +132,7 @@ class WordPieceTrainer:
     def _train(self, texts: TextSource) -> PreTrainedTokenizerFast:
         tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
         tok.normalizer = build_normalizer(self.lowercase, self.strip_accents)
-        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.pre_tokenizer = morphemes.pre_tokenizer() if self.morphemes else pre_tokenizers.BertPreTokenizer()
         tok.decoder = decoders.WordPiece()
         limit = {} if self.limit_alphabet is None else {"limit_alphabet": self.limit_alphabet}
         trainer = trainers.WordPieceTrainer(
@@ -133,6 +142,7 @@ class WordPieceTrainer:
             **limit,  # the binding rejects None
         )
         tok.train_from_iterator(_nonempty(texts()), trainer=trainer)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()  # serialisable; _with_morphemes adds Kiwi back
         cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
         tok.post_processor = processors.TemplateProcessing(
             single="[CLS] $A [SEP]",

@@ -92,3 +92,30 @@ def test_unk_share_on_the_real_korean_corpus_is_below_one_percent(real_data_dir)
     sample = lines[:200]
     decoded = [tokenizer.decode(tokenizer(line)["input_ids"], skip_special_tokens=True) for line in sample]
     assert [_squash(d) for d in decoded] == [_squash(unicodedata.normalize("NFC", s)) for s in sample]
+
+
+def test_morpheme_pre_tokenizer_trains_saves_and_loads(tmp_path):
+    pytest.importorskip("kiwipiepy")
+    import copy
+
+    from transformers import AutoTokenizer
+
+    from bertlab.morphemes import MorphemeTokenizerFast
+    from bertlab.tokenization import PretrainedTokenizer
+
+    settings = dict(lowercase=False, strip_accents=False, morphemes=True, cache_dir=str(tmp_path / "cache"))
+    tokenizer = _train(**settings)
+    pieces = tokenizer.tokenize("대한민국은 민주공화국이다.")
+    assert pieces[:2] == ["대한민국", "은"] and "##은" not in pieces  # the particle is a word of its own
+    text = MIXED[0]
+    ids = tokenizer(text)["input_ids"]
+    assert _squash(tokenizer.decode(ids, skip_special_tokens=True)) == _squash(text)
+    again = _train(**settings)  # from the cache: Kiwi re-attached
+    assert isinstance(again, MorphemeTokenizerFast) and again(text)["input_ids"] == ids
+    tokenizer.save_pretrained(str(tmp_path / "saved"))
+    loaded = PretrainedTokenizer(str(tmp_path / "saved")).build()
+    assert loaded(text)["input_ids"] == ids
+    assert (
+        AutoTokenizer.from_pretrained(str(tmp_path / "saved"))(text)["input_ids"] != ids
+    )  # why bertlab loads it
+    assert copy.deepcopy(tokenizer)(text)["input_ids"] == ids  # DataLoader workers pickle it
