@@ -45,9 +45,9 @@ def run_bertlab(model: str, questions: Path, batch: int) -> dict:
     from hydra.utils import instantiate
 
     from benchmarks.common import compose_run
+    from bertlab.build import build, build_reports
     from bertlab.precision import run_precision
     from bertlab.runtime import configure_allocator
-    from bertlab.train import build
 
     chosen = set(json.loads(questions.read_text()))
     cfg = compose_run(
@@ -67,7 +67,12 @@ def run_bertlab(model: str, questions: Path, batch: int) -> dict:
     datamodule.examples["val"] = [e for e in datamodule.examples["val"] if e.id in chosen]
     precision = run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir).precision
     trainer = instantiate(
-        cfg.trainer, precision=precision, logger=False, enable_checkpointing=False, enable_model_summary=False
+        cfg.trainer,
+        precision=precision,
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        callbacks=build_reports(cfg),
     )
     start = time.perf_counter()
     metrics = trainer.validate(module, datamodule=datamodule, verbose=False)[0]
@@ -127,8 +132,8 @@ def _measure(python: str, side: str, model: str, questions: Path, batch: int) ->
 
 def report(args) -> None:
     from benchmarks.common import compose_run, machine_line
+    from bertlab.build import build
     from bertlab.evaluation import squad_v2
-    from bertlab.train import build
 
     work = Path(tempfile.mkdtemp(prefix="bertlab-bench-squad-"))
     model = args.model

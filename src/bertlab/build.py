@@ -6,15 +6,32 @@ the entry points depend on it and never on each other.
 
 from __future__ import annotations
 
-from hydra.utils import instantiate
+import inspect
+
+from hydra.utils import get_class, instantiate
+from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
 from bertlab.models.encoder import ConfigKeyError, position_limit
 
 
+def objective_inputs(cfg: DictConfig) -> dict[str, str]:
+    """What the objective asks the data layer to produce (``objective.pairing``), checked against ``data``."""
+    pairing = cfg.objective.get("pairing")
+    if pairing is None:
+        return {}
+    target = get_class(cfg.data._target_)
+    if "pairing" not in inspect.signature(target).parameters:
+        raise ConfigKeyError(
+            f"objective={cfg.objective.name} needs sentence pairs (objective.pairing={pairing}), which "
+            f"{target.__name__} cannot build: use a corpus such as data=shakespeare"
+        )
+    return {"pairing": pairing}
+
+
 def build(cfg: DictConfig):
     """Tokenizer → datamodule → encoder → objective, in the order data flows through them."""
-    datamodule = instantiate(cfg.data)
+    datamodule = instantiate(cfg.data, **objective_inputs(cfg))
     tokenizer = instantiate(cfg.tokenizer).build(datamodule.training_texts)  # a trained vocabulary reads text
     datamodule.attach(tokenizer, instantiate(cfg.objective.collator))
     encoder = instantiate(cfg.model).build(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
@@ -33,3 +50,8 @@ def build(cfg: DictConfig):
     if cfg.compile:
         module.encoder.compile()  # in place: state_dict keys keep their names
     return datamodule, module
+
+
+def build_reports(cfg: DictConfig) -> list[Callback]:
+    """The objective's report callbacks (``objective.reports``): files and W&B media of each evaluation."""
+    return [instantiate(node) for node in (cfg.objective.get("reports") or {}).values() if node is not None]

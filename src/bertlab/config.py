@@ -126,7 +126,6 @@ class MLMCollatorSchema(CollatorSchema):
 @dataclass
 class PairCollatorSchema(MLMCollatorSchema):
     _target_: str = "bertlab.data.pair_collator.PairMLMCollator"
-    pairing: str = "nsp"
 
 
 @dataclass
@@ -180,13 +179,15 @@ class ExtractiveQAModuleSchema(TargetSchema):
 
 @dataclass
 class ObjectiveSchema:
-    """``conf/objective/<name>.yaml``: what to monitor, the module and its collator."""
+    """``conf/objective/<name>.yaml``: what to monitor, the module, its collator and its report callbacks."""
 
     name: str = "???"
     monitor: str = "val/loss"
     monitor_mode: str = "min"
     module: TargetSchema = field(default_factory=TargetSchema)
     collator: CollatorSchema = field(default_factory=CollatorSchema)
+    reports: dict[str, Any] = field(default_factory=dict)
+    pairing: str | None = None  # nsp | sop: the sentence pairs the datamodule must build; null: sequences
 
 
 @dataclass
@@ -198,6 +199,7 @@ class MLMObjectiveSchema(ObjectiveSchema):
 @dataclass
 class SentencePairObjectiveSchema(ObjectiveSchema):
     name: str = "nsp"
+    pairing: str | None = "nsp"
     collator: PairCollatorSchema = field(default_factory=PairCollatorSchema)
 
 

@@ -61,12 +61,12 @@ def evaluate_run(
     """Metrics of ``checkpoint`` on ``split`` (val | test), with the run's config plus dotlist ``overrides``.
 
     With ``exported`` (a ``bertlab-export`` / Hugging Face task-model directory) the weights and vocabulary
-    come from that directory instead; the objective must provide ``load_exported(directory)``.
+    come from that directory instead, through the objective's ``load_exported(directory)``.
     """
     import lightning as L
     from omegaconf import OmegaConf, open_dict
 
-    from bertlab.build import build
+    from bertlab.build import build, build_reports
     from bertlab.precision import run_precision
     from bertlab.resume import find_checkpoint
     from bertlab.runtime import configure_allocator
@@ -86,9 +86,7 @@ def evaluate_run(
     configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     if exported is not None:
-        if not hasattr(module, "load_exported"):
-            raise SystemExit(f"{type(module).__name__} cannot load the task head of an exported model")
-        module.load_exported(exported)
+        module.load_exported(exported)  # the base Objective refuses with a CheckpointError
     precision = run_precision(
         OmegaConf.merge(cfg.trainer, {"devices": 1}), module.encoder.config, cfg.paths.cache_dir
     )
@@ -100,6 +98,7 @@ def evaluate_run(
         logger=False,
         enable_progress_bar=False,
         enable_checkpointing=False,
+        callbacks=build_reports(cfg),
     )
     if exported is None:
         checkpoint = Path(checkpoint) if checkpoint else find_checkpoint(run_dir)

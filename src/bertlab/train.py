@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from bertlab import atomic
 from bertlab import loggers as bertlab_loggers
-from bertlab.build import build
+from bertlab.build import build, build_reports
 from bertlab.callbacks.hf_export import HFExportCallback
 from bertlab.config import config_dir, register_schemas
 from bertlab.models.encoder import ConfigKeyError
@@ -49,6 +49,7 @@ def check_launch(cfg: DictConfig) -> None:
 
 def build_callbacks(cfg: DictConfig, loggers: list[Logger]) -> list[Callback]:
     callbacks = [instantiate(c) for c in (cfg.callbacks or {}).values() if c is not None]
+    callbacks += build_reports(cfg)
     if not loggers:
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     if cfg.trainer.get("enable_progress_bar", True) and sys.stdout.isatty():

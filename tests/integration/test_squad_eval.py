@@ -7,9 +7,9 @@ import json
 import pytest
 from omegaconf import OmegaConf
 
+from bertlab.callbacks.reports import PREDICTION_FILES
 from bertlab.evaluate import evaluate_run
 from bertlab.export import export_run
-from bertlab.objectives.extractive_qa import PREDICTION_FILES
 from bertlab.train import train
 from tests.conftest import FIXTURE_DATA
 from tests.integration.test_train_smoke import SQUAD_SMOKE

@@ -126,7 +126,7 @@ def test_static_masks_are_identical_across_epochs_and_dynamic_ones_differ(bert_t
     pairs = partial(
         build_dataset, "segment_pair", CORPUS, BLOCK, CLS, SEP, pairing="sop", seed=0, short_seq_prob=0.1
     )
-    pair_mlm = PairMLMCollator(bert_tokenizer, pairing="sop", seed=0)
+    pair_mlm = PairMLMCollator(bert_tokenizer, seed=0)
     assert _static_vs_dynamic(lambda d: pairs(dupe_factor=d), pair_mlm) == (True, False)
     static = sequences(dupe_factor=3)
     assert len(static) == 3 * (len(offsets) - 1)
@@ -144,14 +144,14 @@ def _datamodule(collator, **kwargs) -> ShakespeareDataModule:
 
 def test_datamodule_builds_pairs_for_pair_objectives_and_reports_short_documents(caplog):
     with caplog.at_level(logging.WARNING):
-        dm = _datamodule(partial(PairMLMCollator, pairing="nsp"))
+        dm = _datamodule(partial(PairMLMCollator), pairing="nsp")
     assert isinstance(dm.datasets["train"], PairDataset)
     assert "documents have fewer than two sentences" in caplog.text
     batch = next(iter(dm.train_dataloader()))
     assert {"token_type_ids", "next_sentence_label", "labels"} <= set(batch)
-    scaled = _datamodule(partial(PairMLMCollator, pairing="nsp"), format="sentence_pair", max_length=256)
+    scaled = _datamodule(partial(PairMLMCollator), pairing="nsp", format="sentence_pair", max_length=256)
     assert scaled.batch_size > 4
     with pytest.raises(ValueError, match="objective=nsp or objective=sop"):
         _datamodule(partial(MLMCollator), format="segment_pair")
     with pytest.raises(ValueError, match="tiny_shakespeare.txt.*at least two documents"):
-        _datamodule(partial(PairMLMCollator, pairing="nsp"), source="tiny", split_chunk_sentences=1000)
+        _datamodule(partial(PairMLMCollator), pairing="nsp", source="tiny", split_chunk_sentences=1000)

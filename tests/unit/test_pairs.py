@@ -136,7 +136,7 @@ def test_frame_pair_and_collated_token_type_ids(bert_tokenizer):
     ids, types = frame_pair(a, b, tok.cls_token_id, tok.sep_token_id)
     item = {"input_ids": torch.from_numpy(ids), "token_type_ids": torch.from_numpy(types)}
     item |= {"next_sentence_label": 1, "mask_epoch": 0, "index": 0}
-    batch = PairMLMCollator(tok, pairing="nsp", seed=0)([item, short])
+    batch = PairMLMCollator(tok, seed=0)([item, short])
     assert batch["token_type_ids"][0].tolist() == [0] * 6 + [1] * 6
     assert batch["token_type_ids"][1].tolist() == [0, 0, 0, 1, 1] + [0] * 7
     assert batch["attention_mask"][1].tolist() == [1] * 5 + [0] * 7

@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 from transformers import BertForSequenceClassification
 
 from bertlab import hub
+from bertlab.build import build, build_reports
 from bertlab.errors import ConfigError
 from bertlab.evaluation.confusion import expand_confusion, format_confusion, save_confusion_png
 from bertlab.models.encoder import ConfigKeyError, EncoderSpec, PretrainedEncoder
@@ -20,7 +21,7 @@ from bertlab.objectives.sequence_classification import (
     classification_metrics,
 )
 from bertlab.optim import adamw
-from bertlab.train import build, train
+from bertlab.train import train
 
 TINY = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
 LABELS = {0: "unacceptable", 1: "acceptable"}
@@ -144,7 +145,11 @@ def test_validation_counts_every_example_once_and_writes_the_png(compose, tmp_pa
     cfg = compose("experiment=cola", "debug=smoke", "data.eval_batch_size=3")
     datamodule, module = build(cfg)
     trainer = L.Trainer(
-        accelerator="cpu", logger=False, enable_progress_bar=False, default_root_dir=str(tmp_path / "out")
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        default_root_dir=str(tmp_path / "out"),
+        callbacks=build_reports(cfg),
     )
     trainer.validate(module, datamodule=datamodule)
     assert (

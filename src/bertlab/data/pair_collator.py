@@ -12,7 +12,6 @@ import torch
 
 from bertlab.data.collators import MLMCollator, pad_stack
 from bertlab.data.masking import IGNORE_INDEX
-from bertlab.data.pairs import PAIRINGS
 
 _LABEL_NAMES = {"nsp": "is_next", "sop": "in_order"}
 
@@ -21,16 +20,9 @@ _LABEL_NAMES = {"nsp": "is_next", "sop": "in_order"}
 class PairMLMCollator(MLMCollator):
     """MLM batch (see :class:`MLMCollator`) plus ``token_type_ids`` (B, T) and ``next_sentence_label`` (B,).
 
-    ``pairing`` (``nsp`` | ``sop``) tells the datamodule how to build the pairs; the collator itself treats
-    both alike. Masks are keyed by (seed, mask_epoch, index) like MLM; special tokens are never masked.
+    NSP and SOP batches are collated alike (``objective.pairing`` tells the datamodule how to build the
+    pairs). Masks are keyed by (seed, mask_epoch, index) like MLM; special tokens are never masked.
     """
-
-    pairing: str = "nsp"
-
-    def __post_init__(self, tokenizer) -> None:
-        if self.pairing not in PAIRINGS:
-            raise ValueError(f"objective.collator.pairing={self.pairing!r}: expected one of {PAIRINGS}")
-        super().__post_init__(tokenizer)
 
     def __call__(self, items: list[dict]) -> dict[str, torch.Tensor]:
         batch = super().__call__(items)

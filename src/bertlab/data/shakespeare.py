@@ -25,6 +25,7 @@ from bertlab.data.corpus import (
     tokenizer_fingerprint,
 )
 from bertlab.data.formats import FORMATS, SCALED_FORMATS, build_dataset, resolve_format, scaled_batch_size
+from bertlab.data.pairs import PAIRINGS
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ PARSERS: dict[str, Callable[[str], list[list[str]]]] = {"t8": parse_t8, "tiny": 
 class ShakespeareDataModule(KeyedDataModule):
     """Document-aware Shakespeare corpus in one of the input formats of :mod:`bertlab.data.formats`.
 
-    A collator with a ``pairing`` attribute (NSP/SOP) asks for sentence pairs; ``format=None`` then means
-    ``segment_pair``, otherwise ``stream``.
+    ``pairing`` (``nsp`` | ``sop``, passed from ``objective.pairing`` by :func:`bertlab.build.build`) asks
+    for sentence pairs; ``format=None`` then means ``segment_pair``, otherwise ``stream``.
     """
 
     def __init__(
@@ -97,6 +98,7 @@ class ShakespeareDataModule(KeyedDataModule):
         masking_unit: str = "token",
         cache_dir: str | None = None,
         download: bool = True,
+        pairing: str | None = None,
     ) -> None:
         super().__init__(batch_size, eval_batch_size, num_workers, seed)
         if source not in SOURCES:
@@ -107,7 +109,10 @@ class ShakespeareDataModule(KeyedDataModule):
             raise ValueError(f"data.format={format!r}: expected one of {FORMATS} or null")
         if not 0.0 <= short_seq_prob <= 1.0:
             raise ValueError(f"data.short_seq_prob={short_seq_prob}: expected a probability")
+        if pairing is not None and pairing not in PAIRINGS:
+            raise ValueError(f"objective.pairing={pairing!r}: expected one of {PAIRINGS} or null")
         self.format, self.short_seq_prob, self.masking_unit = format, short_seq_prob, masking_unit
+        self.pairing = pairing
         self.requested_batch_size = batch_size  # sentence_pair / doc_sentences scale it in setup
         self.data_dir, self.source, self.download = data_dir, source, download
         self.max_length = max_length
@@ -158,11 +163,10 @@ class ShakespeareDataModule(KeyedDataModule):
             self._corpus(split)
 
     def setup(self, stage: str | None = None) -> None:
-        pairing = getattr(self.collate, "pairing", None)
-        fmt = resolve_format(self.format, pairing)
+        fmt = resolve_format(self.format, self.pairing)
         for split in SPLITS:
             if split not in self.datasets:
-                self.datasets[split] = self._dataset(split, fmt, pairing)
+                self.datasets[split] = self._dataset(split, fmt, self.pairing)
         if fmt in SCALED_FORMATS:  # RoBERTa §4.2: larger batches of short inputs keep tokens per batch
             mean_length = self.datasets["train"].mean_length()
             self.batch_size = scaled_batch_size(self.requested_batch_size, self.max_length, mean_length)

@@ -1,20 +1,40 @@
-"""What every objective shares: optimizer/scheduler wiring and the total step count."""
+"""What every objective shares and declares: optimizer/scheduler wiring, the step count, and the contract
+that training, evaluation, export and ``bertlab-eval --exported`` rely on."""
 
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
 
 import lightning as L
 import torch
+from transformers import PreTrainedModel
+
+from bertlab.errors import CheckpointError
+
+# Encoder inputs :meth:`Objective.encode` passes on; attention_mask and token_type_ids only when present.
+ENCODER_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-class Objective(L.LightningModule):
+class Objective(L.LightningModule, ABC):
     """Base LightningModule. ``optimizer`` and ``scheduler`` are partials from ``conf/optimizer|scheduler``.
+
+    Every objective declares
+      * ``batch_keys``: the batch keys it reads (HF names; its collator produces them),
+      * ``metric_names``: what it logs as ``<stage>/<name>`` after every evaluation (``objective.monitor``
+        must be one of them),
+      * :meth:`hf_models`: its Hugging Face task models, for export,
+    and may override :meth:`load_exported` (evaluating an exported model) — by default it refuses.
 
     The step count for the schedule is computed from the config (max_steps, or epochs × batches per epoch),
     not from ``trainer.estimated_stepping_batches``, which would reset a stateful dataloader.
     """
+
+    batch_keys: ClassVar[tuple[str, ...]]
+    metric_names: ClassVar[tuple[str, ...]]
 
     def __init__(self, optimizer: Callable, scheduler: Callable | None) -> None:
         super().__init__()
@@ -39,14 +59,26 @@ class Objective(L.LightningModule):
         scheduler = self.scheduler_factory(optimizer, total_steps=self.total_steps())
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
+    @abstractmethod
+    def hf_models(self) -> dict[str, PreTrainedModel]:
+        """The Hugging Face task models holding this module's weights, by subdirectory (``""``: the export
+        directory itself); built by renaming parameters (:mod:`bertlab.models.hf_names`)."""
+
+    def load_exported(self, directory: str | Path) -> None:
+        """Load the task head of an exported model (the encoder was already built from ``directory``)."""
+        raise CheckpointError(
+            f"{type(self).__name__} cannot load the task head of an exported model ({directory}): "
+            "evaluate its checkpoint instead (bertlab-eval run <run_dir> --checkpoint <file>)"
+        )
+
     # Evaluation: each objective implements the two hooks below; the Lightning hooks dispatch by stage.
+    @abstractmethod
     def evaluate_batch(self, batch: dict[str, torch.Tensor], batch_idx: int, stage: str) -> None:
         """Accumulate one evaluation batch of ``stage`` ("val" or "test") into the objective's metrics."""
-        raise NotImplementedError
 
+    @abstractmethod
     def finish_evaluation(self, stage: str) -> None:
-        """Compute, log (``stage/name`` keys) and reset the metrics accumulated for ``stage``."""
-        raise NotImplementedError
+        """Compute, log (``stage/name`` for each of ``metric_names``) and reset the metrics of ``stage``."""
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self.evaluate_batch(batch, batch_idx, "val")

@@ -35,6 +35,9 @@ def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Te
 class CausalLanguageModeling(Objective):
     """Decoder + tied LM head. Logs ``train/loss``, ``val/loss``, ``val/perplexity``."""
 
+    batch_keys = ("input_ids", "attention_mask", "labels")
+    metric_names = "perplexity"
+
     def __init__(
         self, encoder: PreTrainedModel, optimizer: Callable, scheduler: Callable | None = None
     ) -> None:

@@ -4,32 +4,41 @@ A span head (``qa_outputs``: H → 2) gives start and end logits per token; the 
 and end cross-entropies (``BertForQuestionAnswering``). Evaluation collects the logits of every window once
 (keyed by window index, gathered over DDP ranks), decodes each example over all of its windows
 (:mod:`bertlab.evaluation.span_decoding`) and scores with the official v2.0 semantics
-(:mod:`bertlab.evaluation.squad_v2`), at ``null_threshold`` and at the best threshold. It writes
-``predictions.json``, ``nbest_predictions.json`` and ``null_odds.json`` to ``<output_dir>/predictions/<stage>/``.
+(:mod:`bertlab.evaluation.squad_v2`), at ``null_threshold`` and at the best threshold. The decoded predictions
+stay in ``predictions[stage]``; report callbacks (:mod:`bertlab.callbacks.reports`) write them as the official
+``predictions.json``, ``nbest_predictions.json`` and ``null_odds.json`` and as a W&B table.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.distributed as dist
-from lightning.pytorch.loggers import WandbLogger
 from torch import nn
 from torchmetrics import MeanMetric
 from transformers import AutoModelForQuestionAnswering, PreTrainedModel
 
-from bertlab.atomic import write_json
+from bertlab.data.squad import SquadExample
 from bertlab.evaluation import span_decoding, squad_v2
 from bertlab.models.heads import SpanHead
 from bertlab.models.hf_names import load_encoder, load_renamed
-from bertlab.objectives.base import Objective
+from bertlab.objectives.base import ENCODER_INPUTS, Objective
 
 log = logging.getLogger(__name__)
-PREDICTION_FILES = ("predictions.json", "nbest_predictions.json", "null_odds.json")
+
+
+@dataclass
+class QAEvaluation:
+    """What one evaluation decoded: the examples scored, their predictions and gold answer texts by id."""
+
+    examples: list[SquadExample]
+    predictions: span_decoding.Predictions
+    golds: dict[str, list[str]]
 
 
 def span_loss(
@@ -70,6 +79,18 @@ def complete_examples(
 class ExtractiveQuestionAnswering(Objective):
     """Encoder + span head. Logs ``train/loss``, ``val/loss`` and the v2.0 metrics as ``val/<name>``."""
 
+    batch_keys = (*ENCODER_INPUTS, "start_positions", "end_positions", "window_index")
+    # always logged; HasAns_* / NoAns_* too when the stage has answerable / unanswerable questions
+    metric_names = (
+        "exact",
+        "f1",
+        "total",
+        "best_exact",
+        "best_exact_thresh",
+        "best_f1",
+        "best_f1_thresh",
+    )
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -87,6 +108,7 @@ class ExtractiveQuestionAnswering(Objective):
         self.n_best, self.max_answer_length, self.null_threshold = n_best, max_answer_length, null_threshold
         self.eval_loss = MeanMetric()
         self.collected: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.predictions: dict[str, QAEvaluation] = {}  # the last evaluation per stage, for report callbacks
 
     def hf_models(self) -> dict[str, PreTrainedModel]:
         """``BertForQuestionAnswering`` (or the encoder type's QA model): our head is its ``qa_outputs``."""
@@ -136,6 +158,7 @@ class ExtractiveQuestionAnswering(Objective):
         return merged
 
     def finish_evaluation(self, stage: str) -> None:
+        self.predictions.pop(stage, None)
         examples, windows = self.trainer.datamodule.evaluation_set(stage)
         contexts, logits = complete_examples(examples, windows, self._gathered())
         self.collected = {}
@@ -152,31 +175,4 @@ class ExtractiveQuestionAnswering(Objective):
         )
         for name, value in metrics.items():
             self.log(f"{stage}/{name}", float(value), sync_dist=True, prog_bar=name == "f1")
-        if self.trainer.is_global_zero:
-            self._write(stage, predictions)
-            self._log_wandb_table(stage, examples, predictions, golds)
-
-    def _log_wandb_table(self, stage, examples, predictions, golds, rows: int = 200) -> None:
-        """A W&B table of the first ``rows`` questions: prediction, gold answers, null odds."""
-        loggers = [lg for lg in self.loggers if isinstance(lg, WandbLogger)]
-        if not loggers:
-            return
-        import wandb
-
-        table = wandb.Table(columns=["id", "question", "prediction", "gold", "null_odds"])
-        for example in [e for e in examples if e.id in golds][:rows]:
-            table.add_data(
-                example.id,
-                example.question,
-                predictions.answers[example.id],
-                " | ".join(golds[example.id]) or "(no answer)",
-                predictions.null_odds[example.id],
-            )
-        for logger in loggers:
-            logger.experiment.log({f"{stage}/predictions": table})
-
-    def _write(self, stage: str, predictions: span_decoding.Predictions) -> None:
-        directory = Path(self.trainer.default_root_dir) / "predictions" / stage
-        contents = (predictions.answers, predictions.nbest, predictions.null_odds)
-        for name, payload in zip(PREDICTION_FILES, contents, strict=True):
-            write_json(directory / name, payload)
+        self.predictions[stage] = QAEvaluation(examples, predictions, golds)

@@ -17,7 +17,7 @@ from transformers import AutoModelForMaskedLM, PreTrainedModel
 from bertlab.data.masking import IGNORE_INDEX
 from bertlab.models.heads import MaskedLMHead
 from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state
-from bertlab.objectives.base import Objective
+from bertlab.objectives.base import ENCODER_INPUTS, Objective
 
 
 def masked_lm_loss(
@@ -32,6 +32,9 @@ def masked_lm_loss(
 
 class MaskedLanguageModeling(Objective):
     """Encoder + tied MLM head. Logs ``train/loss``, ``val/loss``, ``val/perplexity``, ``val/mlm_accuracy``."""
+
+    batch_keys = (*ENCODER_INPUTS, "labels")
+    metric_names = ("perplexity", "mlm_accuracy")
 
     def __init__(self, encoder: nn.Module, optimizer: Callable, scheduler: Callable | None = None) -> None:
         super().__init__(optimizer, scheduler)

@@ -36,7 +36,7 @@ from bertlab.models.dropout import FastDropout, use_fast_dropout
 from bertlab.models.encoder import ConfigKeyError
 from bertlab.models.heads import MaskedLMHead, RTDHead
 from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state, rtd_head_state
-from bertlab.objectives.base import Objective
+from bertlab.objectives.base import ENCODER_INPUTS, Objective
 from bertlab.objectives.masked_lm import masked_lm_loss
 
 _STAGES = {"train": 0, "val": 1, "test": 2}  # separate sampling streams
@@ -135,6 +135,9 @@ def discriminator_loss(
 
 class ReplacedTokenDetection(Objective):
     """Generator + discriminator. Logs ``train/{loss,gen_loss,disc_loss}``, ``val/loss``, ``val/rtd_*``."""
+
+    batch_keys = (*ENCODER_INPUTS, "labels")
+    metric_names = ("gen_loss", "disc_loss", "rtd_accuracy", "rtd_precision", "rtd_recall")
 
     def __init__(
         self,

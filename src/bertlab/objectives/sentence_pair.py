@@ -2,7 +2,7 @@
 sentence order prediction (Lan et al. 2020, "ALBERT", §4.3); source chapter Blocks 5-6 and 15.
 
 Both use one pair head (pooled ``[CLS]`` → 2 logits, :class:`bertlab.models.heads.PairHead`); they differ
-only in how the data pairs are built (:mod:`bertlab.data.pairs`, chosen by ``objective.collator.pairing``).
+only in how the data pairs are built (:mod:`bertlab.data.pairs`, chosen by ``objective.pairing``).
 The loss is the MLM loss plus the pair cross-entropy, as ``BertForPreTraining`` computes it.
 """
 
@@ -17,7 +17,7 @@ from transformers import AutoModelForPreTraining, PreTrainedModel
 
 from bertlab.models.heads import MaskedLMHead, PairHead
 from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state, pair_head_state
-from bertlab.objectives.base import Objective
+from bertlab.objectives.base import ENCODER_INPUTS, Objective
 from bertlab.objectives.masked_lm import masked_lm_loss
 
 
@@ -33,6 +33,9 @@ class SentencePairPretraining(Objective):
     (= ``val/mlm_loss`` + ``val/pair_loss``), ``val/perplexity`` (MLM), ``val/mlm_accuracy``,
     ``val/pair_accuracy``.
     """
+
+    batch_keys = (*ENCODER_INPUTS, "labels", "next_sentence_label")
+    metric_names = ("mlm_loss", "pair_loss", "perplexity", "mlm_accuracy", "pair_accuracy")
 
     def __init__(self, encoder: nn.Module, optimizer: Callable, scheduler: Callable | None = None) -> None:
         super().__init__(optimizer, scheduler)

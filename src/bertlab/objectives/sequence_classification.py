@@ -5,8 +5,8 @@ follows ``task`` as in HF's ``BertForSequenceClassification`` (its ``problem_typ
 cross-entropy over the classes, ``regression`` mean squared error of one output, ``multi_label`` binary
 cross-entropy per label (a label is predicted when its logit is > 0, i.e. probability > 0.5). Metrics are named
 by the data (``data.metrics``, see ``bertlab.evaluation.classification_metrics``, which agree with GLUE's
-scikit-learn scorer); single-label runs also keep the confusion matrix, logged as text, saved as PNG under
-``<output_dir>/confusion/`` and sent to W&B when a W&B logger is attached.
+scikit-learn scorer); single-label runs also keep the confusion matrix in ``confusion[stage]`` for
+:class:`bertlab.callbacks.reports.ConfusionMatrixReport` (log table, PNG, W&B).
 
 Export (:meth:`SequenceClassification.hf_models`) writes ``BertForSequenceClassification``: a rename.
 """
@@ -14,26 +14,19 @@ Export (:meth:`SequenceClassification.hf_models`) writes ``BertForSequenceClassi
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 import torch
-from lightning.pytorch.loggers import WandbLogger
 from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassConfusionMatrix
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 from bertlab.evaluation.classification_metrics import build_metrics, check_task
-from bertlab.evaluation.confusion import format_confusion, save_confusion_png, wandb_confusion_plot
 from bertlab.models.encoder import POOLER_STATE, ConfigKeyError, reinitialize_top_layers
 from bertlab.models.heads import SequenceClassificationHead
 from bertlab.models.hf_names import classification_head_state, load_encoder, load_renamed
-from bertlab.objectives.base import Objective
-
-log = logging.getLogger(__name__)
-
+from bertlab.objectives.base import ENCODER_INPUTS, Objective
 
 # HF's config.problem_type for each task: the exported model computes the same loss.
 PROBLEM_TYPES = {
@@ -107,6 +100,8 @@ class SequenceClassification(Objective):
     sets on a checkpoint whose top layers serve another objective.
     """
 
+    batch_keys = (*ENCODER_INPUTS, "labels")
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -149,7 +144,8 @@ class SequenceClassification(Objective):
         self.metrics = nn.ModuleDict(
             {s: classification_metrics(len(self.id2label), task, self.metric_names) for s in ("val", "test")}
         )
-        self.confusion: dict[str, torch.Tensor] = {}  # latest matrix per stage (rows true, columns predicted)
+        # the last evaluation's matrix per stage (C, C), rows true, columns predicted: read by report callbacks
+        self.confusion: dict[str, torch.Tensor] = {}
 
     def hf_models(self) -> dict[str, PreTrainedModel]:
         """``BertForSequenceClassification``: our pooler is its ``bert.pooler``, our classifier its ``classifier``."""
@@ -191,22 +187,4 @@ class SequenceClassification(Objective):
         self.metrics[stage].reset()
         self.eval_loss.reset()
         if "confusion" in results:
-            self.confusion[stage] = matrix = results["confusion"].cpu()
-            if not self.trainer.sanity_checking and self.trainer.is_global_zero:
-                self._report_confusion(stage, matrix)
-
-    def _report_confusion(self, stage: str, matrix: torch.Tensor) -> None:
-        names = [self.id2label[i] for i in range(len(self.id2label))]
-        name = f"{stage}_epoch{self.current_epoch:03d}" if stage == "val" else stage
-        title = f"{stage} (epoch {self.current_epoch}, step {self.global_step})"
-        log.info(
-            "%s confusion matrix (rows true, columns predicted):\n%s", title, format_confusion(matrix, names)
-        )
-        save_confusion_png(
-            matrix, names, Path(self.trainer.default_root_dir) / "confusion" / f"{name}.png", title
-        )
-        for logger in self.loggers:
-            if isinstance(logger, WandbLogger):
-                logger.experiment.log(
-                    {f"{stage}/confusion_matrix": wandb_confusion_plot(matrix, names, title)}
-                )
+            self.confusion[stage] = results["confusion"].cpu()
