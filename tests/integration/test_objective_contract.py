@@ -1,5 +1,5 @@
 """Every objective keeps the contract its base class declares: it reads only its ``batch_keys``, logs each of
-its ``metric_names`` after an evaluation (``objective.monitor`` among them), exports, and refuses or accepts
+``loss`` and its ``metric_names`` after an evaluation (``objective.monitor`` among them), exports, and refuses or accepts
 ``load_exported`` explicitly; the sentence pairs the data layer builds follow ``objective.pairing``."""
 
 from __future__ import annotations
@@ -52,10 +52,11 @@ def test_objective_reads_its_batch_keys_and_logs_its_metric_names(compose, exper
     cfg = compose(f"experiment={experiment}", "debug=smoke", *overrides)
     datamodule, module = build(cfg)
     assert isinstance(module, Objective) and type(module).__name__ == EXPERIMENTS[experiment]
-    assert cfg.objective.monitor.removeprefix("val/") in module.metric_names
+    assert isinstance(module.metric_names, tuple) and isinstance(module.batch_keys, tuple)
+    assert cfg.objective.monitor.removeprefix("val/") in {"loss", *module.metric_names}
     trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, default_root_dir=tmp_path)
     trainer.validate(module, datamodule=datamodule)
-    assert {f"val/{name}" for name in module.metric_names} <= set(trainer.callback_metrics)
+    assert {f"val/{name}" for name in ("loss", *module.metric_names)} <= set(trainer.callback_metrics)
     batch = RecordingBatch(next(iter(datamodule.val_dataloader())))
     with torch.inference_mode():  # as validate ran: the metric states are inference tensors
         module.evaluate_batch(batch, 0, "val")

@@ -24,8 +24,9 @@ class Objective(L.LightningModule, ABC):
 
     Every objective declares
       * ``batch_keys``: the batch keys it reads (HF names; its collator produces them),
-      * ``metric_names``: what it logs as ``<stage>/<name>`` after every evaluation (``objective.monitor``
-        must be one of them),
+      * ``metric_names``: what it logs as ``<stage>/<name>`` after every evaluation besides ``<stage>/loss``
+        (which every objective logs); ``objective.monitor`` is ``val/loss`` or one of them. A class
+        attribute, or set in ``__init__`` where the data chooses the metrics (sequence classification),
       * :meth:`hf_models`: its Hugging Face task models, for export,
     and may override :meth:`load_exported` (evaluating an exported model) — by default it refuses.
 
@@ -34,7 +35,7 @@ class Objective(L.LightningModule, ABC):
     """
 
     batch_keys: ClassVar[tuple[str, ...]]
-    metric_names: ClassVar[tuple[str, ...]]
+    metric_names: tuple[str, ...]
 
     def __init__(self, optimizer: Callable, scheduler: Callable | None) -> None:
         super().__init__()
@@ -78,7 +79,8 @@ class Objective(L.LightningModule, ABC):
 
     @abstractmethod
     def finish_evaluation(self, stage: str) -> None:
-        """Compute, log (``stage/name`` for each of ``metric_names``) and reset the metrics of ``stage``."""
+        """Compute, log (``stage/loss`` and ``stage/<name>`` for each of ``metric_names``) and reset the
+        metrics of ``stage``."""
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self.evaluate_batch(batch, batch_idx, "val")

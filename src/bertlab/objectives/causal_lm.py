@@ -36,7 +36,7 @@ class CausalLanguageModeling(Objective):
     """Decoder + tied LM head. Logs ``train/loss``, ``val/loss``, ``val/perplexity``."""
 
     batch_keys = ("input_ids", "attention_mask", "labels")
-    metric_names = "perplexity"
+    metric_names = ("perplexity",)
 
     def __init__(
         self, encoder: PreTrainedModel, optimizer: Callable, scheduler: Callable | None = None
