@@ -48,7 +48,7 @@ class RecordingBatch(dict):
 
 @pytest.mark.parametrize("experiment", sorted(EXPERIMENTS))
 def test_objective_reads_its_batch_keys_and_logs_its_metric_names(compose, experiment, tmp_path):
-    overrides = SMOKE_OVERRIDES.get(experiment, [*SMALL_SPLITS, "data.block_size=32"])
+    overrides = SMOKE_OVERRIDES.get(experiment, [*SMALL_SPLITS, "data.max_length=32"])
     cfg = compose(f"experiment={experiment}", "debug=smoke", *overrides)
     datamodule, module = build(cfg)
     assert isinstance(module, Objective) and type(module).__name__ == EXPERIMENTS[experiment]
@@ -65,14 +65,14 @@ def test_objective_reads_its_batch_keys_and_logs_its_metric_names(compose, exper
 
 
 def test_pretraining_objectives_refuse_an_exported_head(compose):
-    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.block_size=32")
+    cfg = compose("debug=smoke", *SMALL_SPLITS, "data.max_length=32")
     _, module = build(cfg)
     with pytest.raises(CheckpointError, match="MaskedLanguageModeling cannot load the task head"):
         module.load_exported("somewhere")
 
 
 def test_pairs_are_chosen_by_the_objective_config(compose):
-    cfg = compose("experiment=mlm_nsp_shakespeare", "debug=smoke", *SMALL_SPLITS, "data.block_size=32")
+    cfg = compose("experiment=mlm_nsp_shakespeare", "debug=smoke", *SMALL_SPLITS, "data.max_length=32")
     datamodule, _ = build(cfg)
     assert datamodule.pairing == "nsp"
     with pytest.raises(ConfigKeyError, match="objective=nsp needs sentence pairs.*CoLADataModule"):
