@@ -43,3 +43,16 @@ class FailOnRank(L.Callback):
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if trainer.global_rank == self.rank and trainer.global_step == self.step:
             raise RuntimeError(f"injected failure on rank {self.rank} at step {self.step}")
+
+
+class SendSignal(L.Callback):
+    """Sends ``signum`` to its own process at the start of step ``at_step`` (a scheduler's SIGTERM, on cue)."""
+
+    def __init__(self, at_step: int, signum: int = 15) -> None:
+        self.at_step, self.signum = at_step, signum
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if trainer.global_step == self.at_step:
+            import os
+
+            os.kill(os.getpid(), self.signum)

@@ -14,13 +14,40 @@ from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 from lightning.pytorch.loggers.logger import rank_zero_experiment
 from lightning.pytorch.utilities import rank_zero_only
 
+from bertlab import atomic
+
 RUN_ID_FILE = "wandb_run_id"
 
 
 class _AppendingWriter(ExperimentWriter):
-    """Keeps the columns already in ``metrics.csv``. Lightning's writer only knows the keys it logged itself
-    and rewrites the file with that header when another writer of the same run wrote first (each phase of
-    ``ddp_spawn`` works on a pickled copy; a resumed run starts a new writer), which fails on the old rows."""
+    """Keeps the rows and columns already in ``metrics.csv``. Lightning's writer deletes the file when its
+    directory is not empty (every resume), and only knows the keys it logged itself, so it rewrote the file
+    with that header when another writer of the same run wrote first (each phase of ``ddp_spawn`` works on a
+    pickled copy), which failed on the old rows."""
+
+    def _check_log_dir_exists(self) -> None:
+        pass  # Lightning's version deletes metrics.csv; AppendingCSVLogger decides which rows stay
+
+    def keep_rows_before(self, step: int) -> None:
+        """Drop the rows logged at ``step`` or later (a resumed run logs them again), atomically."""
+        if not self._fs.isfile(self.metrics_file_path):
+            return
+        with self._fs.open(self.metrics_file_path, "r", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = [row for row in reader if row.get("step", "").isdigit() and int(row["step"]) < step]
+            keys = list(reader.fieldnames or [])
+        with atomic.atomic_file(self.metrics_file_path, "w", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def _rewrite_with_new_header(self, fieldnames: list[str]) -> None:
+        with self._fs.open(self.metrics_file_path, "r", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        with atomic.atomic_file(self.metrics_file_path, "w", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fieldnames)
+            writer.writeheader()
+            writer.writerows(rows)
 
     def save(self) -> None:
         if self.metrics and self._fs.isfile(self.metrics_file_path):
@@ -31,7 +58,17 @@ class _AppendingWriter(ExperimentWriter):
 
 
 class AppendingCSVLogger(CSVLogger):
-    """``CSVLogger`` whose ``metrics.csv`` survives new writers for the same run (see ``_AppendingWriter``)."""
+    """``CSVLogger`` whose ``metrics.csv`` keeps a run's history across resumes and new writers.
+
+    ``keep_before_step``: rows logged at this step or later are dropped when the writer is created: a run
+    resumed from a checkpoint of global step N logs steps N… again (``train.py`` passes N; a run started
+    without a checkpoint passes 0, replacing an older history in the same directory). Later writers of the
+    same logger (``ddp_spawn``'s phases) keep every row.
+    """
+
+    def __init__(self, *args: Any, keep_before_step: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.keep_before_step = keep_before_step
 
     @property
     @rank_zero_experiment
@@ -39,6 +76,9 @@ class AppendingCSVLogger(CSVLogger):
         if self._experiment is None:
             self._fs.makedirs(self.root_dir, exist_ok=True)
             self._experiment = _AppendingWriter(log_dir=self.log_dir)
+            if self.keep_before_step is not None:
+                self._experiment.keep_rows_before(self.keep_before_step)
+                self.keep_before_step = None  # once per run, not once per pickled copy
         return self._experiment
 
 
@@ -66,7 +106,7 @@ def wandb_logger(
     previous = Path(resume_dir or save_dir) / RUN_ID_FILE
     run_id = previous.read_text().strip() if previous.is_file() else secrets.token_hex(4)
     if rank_zero_only.rank == 0:  # other DDP ranks never log to W&B
-        (Path(save_dir) / RUN_ID_FILE).write_text(run_id)
+        atomic.write_text(Path(save_dir) / RUN_ID_FILE, run_id)
     return WandbLogger(offline=offline, save_dir=save_dir, id=run_id, resume="allow", **kwargs)
 
 

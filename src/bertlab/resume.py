@@ -77,3 +77,8 @@ def check_compatible(path: Path, module: torch.nn.Module) -> None:
             if keys
         )
         raise CheckpointError(f"checkpoint {path} does not fit the configured model ({detail})")
+
+
+def checkpoint_step(path: Path) -> int:
+    """The global step a Lightning checkpoint was saved at."""
+    return int(torch.load(path, map_location="meta", weights_only=True, mmap=True).get("global_step", 0))

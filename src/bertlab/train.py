@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -24,11 +25,13 @@ from omegaconf import DictConfig, OmegaConf
 from bertlab import atomic
 from bertlab import loggers as bertlab_loggers
 from bertlab.build import build, build_reports
+from bertlab.callbacks.checkpoints import AtomicCheckpointIO
 from bertlab.callbacks.hf_export import HFExportCallback
+from bertlab.callbacks.interrupt import FiniteLossCallback, InterruptCallback, Interrupted, resume_command
 from bertlab.config import config_dir, register_schemas
 from bertlab.models.encoder import ConfigKeyError
 from bertlab.precision import run_precision
-from bertlab.resume import check_compatible, resolve_checkpoint
+from bertlab.resume import check_compatible, checkpoint_step, resolve_checkpoint
 from bertlab.runtime import configure_allocator
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ def check_launch(cfg: DictConfig) -> None:
 def build_callbacks(cfg: DictConfig, loggers: list[Logger]) -> list[Callback]:
     callbacks = [instantiate(c) for c in (cfg.callbacks or {}).values() if c is not None]
     callbacks += build_reports(cfg)
+    callbacks += [InterruptCallback(), FiniteLossCallback()]  # policy, not options: always on
     if not loggers:
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     if cfg.trainer.get("enable_progress_bar", True) and sys.stdout.isatty():
@@ -58,12 +62,14 @@ def build_callbacks(cfg: DictConfig, loggers: list[Logger]) -> list[Callback]:
 
 
 def build_loggers(cfg: DictConfig, resume_from: Path | None = None) -> list[Logger]:
-    """Instantiate ``cfg.logger``; a resumed W&B logger continues the run recorded beside the checkpoint."""
+    """Instantiate ``cfg.logger``; a resumed run continues its CSV history and its W&B run."""
     loggers = []
     for node in (cfg.logger or {}).values():
         if node is None:
             continue
         extra = {}
+        if node.get("_target_") == "bertlab.loggers.AppendingCSVLogger":
+            extra["keep_before_step"] = 0 if resume_from is None else checkpoint_step(resume_from)
         if node.get("_target_") == "bertlab.loggers.wandb_logger":
             if resume_from is not None:
                 extra["resume_dir"] = str(resume_from.parents[1])
@@ -99,7 +105,11 @@ def train(cfg: DictConfig) -> float | None:
         callbacks.append(HFExportCallback(str(Path(cfg.paths.output_dir) / "hf"), datamodule.tokenizer))
     precision = run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir)
     trainer: L.Trainer = instantiate(
-        cfg.trainer, precision=precision.precision, callbacks=callbacks, logger=loggers or False
+        cfg.trainer,
+        precision=precision.precision,
+        callbacks=callbacks,
+        logger=loggers or False,
+        plugins=[AtomicCheckpointIO()],
     )
     hyperparameters = OmegaConf.to_container(cfg, resolve=True)
     hyperparameters["trainer"]["precision"] = precision.precision
@@ -108,10 +118,15 @@ def train(cfg: DictConfig) -> float | None:
         logger.log_hyperparams(hyperparameters)
     try:
         if trainer.is_global_zero:
-            datamodule.tokenizer.save_pretrained(str(Path(cfg.paths.output_dir) / "tokenizer"))
+            with atomic.atomic_directory(Path(cfg.paths.output_dir) / "tokenizer", replace=True) as tmp:
+                datamodule.tokenizer.save_pretrained(str(tmp))
             atomic.write_json(Path(cfg.paths.output_dir) / "precision.json", precision.as_dict())
         if cfg.train:
-            trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
+            try:
+                trainer.fit(module, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
+            except Interrupted as stop:
+                report_interrupted(stop, cfg.paths.output_dir, trainer.is_global_zero)
+                raise SystemExit(stop.exit_code) from None
         metric = monitored_value(trainer, cfg.objective.monitor)
         if cfg.test:
             best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
@@ -119,6 +134,23 @@ def train(cfg: DictConfig) -> float | None:
     finally:
         bertlab_loggers.finish(loggers)
     return None if metric is None else float(metric)
+
+
+def report_interrupted(stop: Interrupted, output_dir: str, global_zero: bool) -> None:
+    """Say what was saved and the exact command that continues the run (on rank 0 only)."""
+    if not global_zero:
+        return
+    if HydraConfig.initialized():
+        overrides = list(HydraConfig.get().overrides.task)
+        program = "bertlab-train" if Path(sys.argv[0]).name == "bertlab-train" else "python -m bertlab.train"
+    else:  # called as a library function
+        overrides, program = [], "bertlab-train"
+    print(
+        f"bertlab-train: interrupted by {signal.Signals(stop.signum).name}; saved {stop.checkpoint}\n"
+        f"resume with:\n  {resume_command(program, overrides, output_dir)}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
