@@ -29,6 +29,7 @@ from bertlab.callbacks.checkpoints import AtomicCheckpointIO
 from bertlab.callbacks.hf_export import HFExportCallback
 from bertlab.callbacks.interrupt import FiniteLossCallback, InterruptCallback, Interrupted, resume_command
 from bertlab.config import config_dir, register_schemas
+from bertlab.errors import user_errors_exit
 from bertlab.models.encoder import ConfigKeyError
 from bertlab.precision import run_precision
 from bertlab.resume import check_compatible, checkpoint_step, resolve_checkpoint
@@ -155,7 +156,9 @@ def report_interrupted(stop: Interrupted, output_dir: str, global_zero: bool) ->
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    return train(cfg)
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        return train(cfg)  # a failing job is Hydra's to record; the sweep goes on
+    return user_errors_exit("bertlab-train")(train)(cfg)
 
 
 if __name__ == "__main__":
