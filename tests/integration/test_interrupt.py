@@ -56,7 +56,7 @@ def test_sigterm_mid_epoch_saves_exits_143_and_the_printed_command_resumes_exact
     env = _env(tmp_path)
     straight = _run(tmp_path / "straight", env)
     assert straight.returncode == 0, straight.stderr[-3000:]
-    at = 3  # the signal arrives during step 4: mid-epoch (10 steps per epoch); the resumed run crosses an epoch
+    at = 13  # the signal arrives during step 14: mid-way through the second epoch (10 steps per epoch)
     killed = tmp_path / "killed"
     stopped = _run(
         killed, env, "+callbacks.signal._target_=tests.helpers.SendSignal", f"+callbacks.signal.at_step={at}"

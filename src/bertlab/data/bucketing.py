@@ -71,7 +71,9 @@ class BucketBatchSampler(Sampler[list[tuple[int, int]]]):
         return [batches[i] for i in order]
 
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
-        return iter(self._batches())
+        # A generator, so the epoch's batches are drawn at the first batch, not when iter() is called: a
+        # resumed StatefulDataLoader calls iter() (to fast-forward) before Lightning sets the resumed epoch.
+        yield from self._batches()
 
     def __len__(self) -> int:
         if self.train:
