@@ -1,17 +1,29 @@
-"""Where the Hydra configs live, and structured-config schemas for the groups users edit most.
+"""Where the Hydra configs live, and structured-config schemas for the data and objective groups.
 
 A schema turns a typo in an experiment YAML (``data.blok_size: 32``) into a compose-time error that names
-the key, instead of a silently added value. Schemas mirror the signatures of their ``_target_``; a test
-checks that they stay in sync.
+the key, instead of a silently added value. Each default has one home, the constructor: the schemas are
+generated from the constructors' signatures (names, defaults, types; :func:`schema_for`), and a YAML file in
+``conf/data`` or ``conf/objective`` holds only what differs from them, plus defaults a user should see, each
+with a comment saying why (``tests/unit/test_config_defaults.py`` enforces both).
+
+Adding a datamodule or an objective: write the class (every user-facing setting a constructor argument with
+its default), add one line to ``DATA`` or ``OBJECTIVES`` below, and start the YAML's defaults list with
+``<name>_schema``. Arguments the composition root passes (built parts, what the data gives the objective)
+belong in ``INJECTED``; arguments that point into the run config (``data_dir``, ``seed``) in ``INTERPOLATED``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import inspect
+import sys
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from hydra.utils import get_class
 
 
 def config_dir() -> str:
@@ -49,132 +61,104 @@ class TrainSchema:
     inspect: Any = None  # only set by conf/inspect.yaml (bertlab-inspect)
 
 
-# --- data -------------------------------------------------------------------------------------------------
+# --- generated from the constructors ---------------------------------------------------------------------
+
+# Values that come from elsewhere in the run config rather than from a constructor default.
+INTERPOLATED = {"data_dir": "${paths.data_dir}", "seed": "${seed}"}
+# Arguments the composition root passes, never the config: built parts and what another part provides.
+INJECTED = {
+    "data": {"pairing"},  # objective.pairing
+    "module": {
+        "encoder",
+        "optimizer",
+        "scheduler",
+        "id2label",
+        "task",
+        "metrics",
+    },  # datamodule.module_kwargs()
+    "collator": {"tokenizer", "masking_unit"},  # data.masking_unit (bertlab.data.collators.make_collator)
+}
+_SIMPLE = (int, float, str, bool)
 
 
-@dataclass
-class DataSchema:
-    """Keys every datamodule takes."""
-
-    _target_: str = "???"
-    data_dir: str = "${paths.data_dir}"
-    batch_size: int = 32
-    eval_batch_size: int | None = None
-    num_workers: int = 0
-    seed: int = "${seed}"  # type: ignore[assignment]
-    download: bool = True
+def _config_type(hint: Any) -> Any:
+    """The annotation OmegaConf can validate (scalars, optional scalars, lists of scalars), else ``Any``."""
+    if hint in _SIMPLE:
+        return hint
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
+        inner = next(a for a in args if a is not type(None))
+        return inner | None if inner in _SIMPLE else Any
+    return Any
 
 
-@dataclass
-class ShakespeareDataSchema(DataSchema):
-    _target_: str = "bertlab.data.shakespeare.ShakespeareDataModule"
-    source: str = "t8"
-    max_length: int = 128
-    val_fraction: float = 0.05
-    test_fraction: float = 0.05
-    split_chunk_sentences: int = 64
-    split_seed: int = 1234
-    masking: str = "dynamic"
-    dupe_factor: int = 10
-    format: str | None = None  # stream | segment_pair | sentence_pair | full_sentences | doc_sentences
-    short_seq_prob: float = 0.1
-    masking_unit: str = "token"  # token | word (whole-word masking: every ## piece of a word together)
-    cache_dir: str | None = "${paths.cache_dir}"
+def _hints(cls: type) -> dict[str, Any]:
+    """Constructor annotations resolved one by one (one unresolvable name must not hide the others)."""
+    namespace = vars(sys.modules[cls.__module__])
+    hints = {}
+    for param in inspect.signature(cls).parameters.values():
+        annotation = param.annotation
+        try:
+            hints[param.name] = eval(annotation, namespace) if isinstance(annotation, str) else annotation
+        except Exception:  # a name imported only for type checking: the schema leaves that key untyped
+            hints[param.name] = Any
+    return hints
 
 
-@dataclass
-class CoLADataSchema(DataSchema):
-    _target_: str = "bertlab.data.cola.CoLADataModule"
-    max_length: int = 128
-    bucket_batches: int = 50
+def schema_for(target: str, name: str, kind: str) -> type:
+    """A dataclass whose fields are ``target``'s constructor arguments with their defaults and types.
+
+    ``kind`` is ``data``, ``module`` or ``collator`` (a partial: called with the tokenizer); its ``INJECTED``
+    arguments are left out, ``INTERPOLATED`` ones point into the run config. An argument without a default is required (``???``).
+    """
+    cls = get_class(target)
+    hints = _hints(cls)
+    fields: list[tuple[str, Any, Any]] = [("_target_", str, field(default=target))]
+    if kind == "collator":
+        fields.append(("_partial_", bool, field(default=True)))
+    for param in inspect.signature(cls).parameters.values():
+        if param.name in INJECTED[kind] or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        default = param.default if param.default is not param.empty else MISSING
+        default = INTERPOLATED.get(param.name, default)
+        if isinstance(default, tuple | list):
+            fields.append((param.name, Any, field(default_factory=lambda d=default: list(d))))
+        else:
+            fields.append((param.name, _config_type(hints.get(param.name, Any)), field(default=default)))
+    return make_dataclass(name, fields)
 
 
-@dataclass
-class SQuADv2DataSchema(DataSchema):
-    _target_: str = "bertlab.data.squad_datamodule.SQuADv2DataModule"
-    split: str = "official"
-    max_length: int = 384
-    doc_stride: int = 128
-    max_query_length: int = 64
-    max_bad_answer_fraction: float = 0.01
-    bucket_batches: int = 50
-    unanswerable_repeats: int = 1
-    answer_removed_negatives: float = 0.0
-
-
-# --- collators -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class CollatorSchema:
-    """A collator factory, called with the built tokenizer."""
-
-    _target_: str = "???"
-    _partial_: bool = True
-    pad_to_multiple_of: int | None = None
-
-
-@dataclass
-class MLMCollatorSchema(CollatorSchema):
-    _target_: str = "bertlab.data.collators.MLMCollator"
-    seed: int = "${seed}"  # type: ignore[assignment]
-    probability: float = 0.15
-    mask_fraction: float = 0.8
-    random_fraction: float = 0.1
-
-
-@dataclass
-class PairCollatorSchema(MLMCollatorSchema):
-    _target_: str = "bertlab.data.pair_collator.PairMLMCollator"
-
-
-@dataclass
-class CLMCollatorSchema(CollatorSchema):
-    _target_: str = "bertlab.data.collators.CLMCollator"
-
-
-@dataclass
-class ClassificationCollatorSchema(CollatorSchema):
-    _target_: str = "bertlab.data.classification.ClassificationCollator"
-
-
-@dataclass
-class SpanCollatorSchema(CollatorSchema):
-    _target_: str = "bertlab.data.squad_features.SpanCollator"
-
-
-# --- objectives: the LightningModule's extra arguments and its collator ------------------------------------
-
-
-@dataclass
-class TargetSchema:
-    _target_: str = "???"
-
-
-@dataclass
-class RTDModuleSchema(TargetSchema):
-    _target_: str = "bertlab.objectives.replaced_token_detection.ReplacedTokenDetection"
-    generator_ratio: float = 0.25
-    disc_weight: float = 50.0
-    seed: int = "${seed}"  # type: ignore[assignment]
-
-
-@dataclass
-class SequenceClassificationModuleSchema(TargetSchema):
-    _target_: str = "bertlab.objectives.sequence_classification.SequenceClassification"
-    num_labels: int | None = None
-    classifier_dropout: float | None = None
-    pretrained_pooler: bool = True
-    reinit_top_layers: int = 0
-
-
-@dataclass
-class ExtractiveQAModuleSchema(TargetSchema):
-    _target_: str = "bertlab.objectives.extractive_qa.ExtractiveQuestionAnswering"
-    n_best: int = 20
-    max_answer_length: int = 30
-    null_threshold: float = 0.0
-    char_f1: bool = False
+# One entry per class a config group can target: adding a datamodule or objective is one line here.
+DATA = {
+    "shakespeare": "bertlab.data.shakespeare.ShakespeareDataModule",
+    "cola": "bertlab.data.cola.CoLADataModule",
+    "squad_v2": "bertlab.data.squad_datamodule.SQuADv2DataModule",
+}
+# objective schema name → (LightningModule, collator, objective-level defaults)
+OBJECTIVES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "mlm": ("bertlab.objectives.masked_lm.MaskedLanguageModeling", "bertlab.data.collators.MLMCollator", {}),
+    "sentence_pair": (
+        "bertlab.objectives.sentence_pair.SentencePairPretraining",
+        "bertlab.data.pair_collator.PairMLMCollator",
+        {"pairing": "nsp"},
+    ),
+    "rtd": (
+        "bertlab.objectives.replaced_token_detection.ReplacedTokenDetection",
+        "bertlab.data.collators.MLMCollator",
+        {},
+    ),
+    "clm": ("bertlab.objectives.causal_lm.CausalLanguageModeling", "bertlab.data.collators.CLMCollator", {}),
+    "sequence_classification": (
+        "bertlab.objectives.sequence_classification.SequenceClassification",
+        "bertlab.data.classification.ClassificationCollator",
+        {"monitor": "val/mcc", "monitor_mode": "max"},
+    ),
+    "extractive_qa": (
+        "bertlab.objectives.extractive_qa.ExtractiveQuestionAnswering",
+        "bertlab.data.squad_features.SpanCollator",
+        {"monitor": "val/f1", "monitor_mode": "max"},
+    ),
+}
 
 
 @dataclass
@@ -184,67 +168,27 @@ class ObjectiveSchema:
     name: str = "???"
     monitor: str = "val/loss"
     monitor_mode: str = "min"
-    module: TargetSchema = field(default_factory=TargetSchema)
-    collator: CollatorSchema = field(default_factory=CollatorSchema)
+    module: Any = None  # generated per objective (objective_schema)
+    collator: Any = None
     reports: dict[str, Any] = field(default_factory=dict)
     pairing: str | None = None  # nsp | sop: the sentence pairs the datamodule must build; null: sequences
 
 
-@dataclass
-class MLMObjectiveSchema(ObjectiveSchema):
-    name: str = "mlm"
-    collator: MLMCollatorSchema = field(default_factory=MLMCollatorSchema)
-
-
-@dataclass
-class SentencePairObjectiveSchema(ObjectiveSchema):
-    name: str = "nsp"
-    pairing: str | None = "nsp"
-    collator: PairCollatorSchema = field(default_factory=PairCollatorSchema)
-
-
-@dataclass
-class RTDObjectiveSchema(ObjectiveSchema):
-    name: str = "rtd"
-    module: RTDModuleSchema = field(default_factory=RTDModuleSchema)
-    collator: MLMCollatorSchema = field(default_factory=MLMCollatorSchema)
-
-
-@dataclass
-class CLMObjectiveSchema(ObjectiveSchema):
-    name: str = "clm"
-    collator: CLMCollatorSchema = field(default_factory=CLMCollatorSchema)
-
-
-@dataclass
-class SequenceClassificationObjectiveSchema(ObjectiveSchema):
-    name: str = "sequence_classification"
-    monitor: str = "val/mcc"
-    monitor_mode: str = "max"
-    module: SequenceClassificationModuleSchema = field(default_factory=SequenceClassificationModuleSchema)
-    collator: ClassificationCollatorSchema = field(default_factory=ClassificationCollatorSchema)
-
-
-@dataclass
-class ExtractiveQAObjectiveSchema(ObjectiveSchema):
-    name: str = "extractive_qa"
-    monitor: str = "val/f1"
-    monitor_mode: str = "max"
-    module: ExtractiveQAModuleSchema = field(default_factory=ExtractiveQAModuleSchema)
-    collator: SpanCollatorSchema = field(default_factory=SpanCollatorSchema)
-
-
-SCHEMAS = {
-    "data": {"shakespeare": ShakespeareDataSchema, "cola": CoLADataSchema, "squad_v2": SQuADv2DataSchema},
-    "objective": {
-        "mlm": MLMObjectiveSchema,
-        "sentence_pair": SentencePairObjectiveSchema,
-        "rtd": RTDObjectiveSchema,
-        "clm": CLMObjectiveSchema,
-        "sequence_classification": SequenceClassificationObjectiveSchema,
-        "extractive_qa": ExtractiveQAObjectiveSchema,
-    },
-}
+def objective_schema(name: str) -> type:
+    """``ObjectiveSchema`` with the module and collator fields generated from their constructors."""
+    module, collator, defaults = OBJECTIVES[name]
+    module_schema = schema_for(module, f"{name}_module_schema", "module")
+    collator_schema = schema_for(collator, f"{name}_collator_schema", "collator")
+    return make_dataclass(
+        f"{name}_objective_schema",
+        [
+            ("name", str, field(default=name)),
+            ("module", module_schema, field(default_factory=module_schema)),
+            ("collator", collator_schema, field(default_factory=collator_schema)),
+            *((key, Any, field(default=value)) for key, value in defaults.items()),
+        ],
+        bases=(ObjectiveSchema,),
+    )
 
 
 def register_schemas() -> None:
@@ -254,6 +198,7 @@ def register_schemas() -> None:
     """
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainSchema)
-    for group, schemas in SCHEMAS.items():
-        for name, node in schemas.items():
-            cs.store(group=group, name=f"{name}_schema", node=node)
+    for name, target in DATA.items():
+        cs.store(group="data", name=f"{name}_schema", node=schema_for(target, f"{name}_data_schema", "data"))
+    for name in OBJECTIVES:
+        cs.store(group="objective", name=f"{name}_schema", node=objective_schema(name))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 from pathlib import Path
 
 import pytest
 from hydra.errors import ConfigCompositionException
-from hydra.utils import get_class, get_method, instantiate
+from hydra.utils import get_class, instantiate
 
-from bertlab import config as schemas
 from bertlab.config import config_dir
 from bertlab.precision import resolve_precision
 
@@ -78,27 +75,3 @@ def test_unknown_run_level_key_fails(compose, tmp_path):
     with pytest.raises(ConfigCompositionException) as err:
         compose(f"hydra.searchpath=[file://{tmp_path}]", "experiment=typo")
     assert "seeed" in str(err.value.__cause__ or err.value)
-
-
-def _targeted_schemas():
-    for _, schema in inspect.getmembers(schemas, dataclasses.is_dataclass):
-        fields = {f.name: f for f in dataclasses.fields(schema)}
-        target = fields.get("_target_")
-        if target is not None and target.default not in (dataclasses.MISSING, "???"):
-            yield schema
-
-
-@pytest.mark.parametrize("schema", list(_targeted_schemas()), ids=lambda s: s.__name__)
-def test_schema_fields_match_the_target_signature(schema):
-    default = {f.name: f.default for f in dataclasses.fields(schema)}["_target_"]
-    try:
-        target = get_class(default)
-    except Exception:
-        target = get_method(default)
-    params = inspect.signature(target).parameters
-    accepted = {n for n, p in params.items() if p.kind is not p.VAR_KEYWORD} - {"self"}
-    declared = {f.name for f in dataclasses.fields(schema)} - {"_target_", "_partial_"}
-    assert declared <= accepted, f"{schema.__name__} declares keys {declared - accepted} its target lacks"
-    injected = {"tokenizer", "collator", "encoder", "optimizer", "scheduler"}
-    missing = {n for n, p in params.items() if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD}
-    assert missing - declared - injected - {"self"} == set()
