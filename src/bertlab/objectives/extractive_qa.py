@@ -103,6 +103,8 @@ class ExtractiveQuestionAnswering(Objective):
     ) -> None:
         super().__init__(optimizer, scheduler)
         self.char_f1 = char_f1  # also log KorQuAD's character F1 (val/char_f1) and exact (val/char_exact)
+        if char_f1:
+            self.metric_names = (*type(self).metric_names, "char_exact", "char_f1")
         self.encoder = encoder
         self.head = SpanHead.for_config(encoder.config)
         self.n_best, self.max_answer_length, self.null_threshold = n_best, max_answer_length, null_threshold
