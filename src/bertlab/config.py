@@ -18,7 +18,7 @@ import inspect
 import sys
 import types
 import typing
-from dataclasses import MISSING, dataclass, field, make_dataclass
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ def schema_for(target: str, name: str, kind: str) -> type:
     for param in inspect.signature(cls).parameters.values():
         if param.name in INJECTED[kind] or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
-        default = param.default if param.default is not param.empty else MISSING
+        default = param.default if param.default is not param.empty else "???"  # OmegaConf: mandatory
         default = INTERPOLATED.get(param.name, default)
         if isinstance(default, tuple | list):
             fields.append((param.name, Any, field(default_factory=lambda d=default: list(d))))
@@ -131,7 +131,7 @@ def schema_for(target: str, name: str, kind: str) -> type:
 # One entry per class a config group can target: adding a datamodule or objective is one line here.
 DATA = {
     "shakespeare": "bertlab.data.shakespeare.ShakespeareDataModule",
-    "cola": "bertlab.data.cola.CoLADataModule",
+    "classification": "bertlab.data.classification_datamodule.ClassificationDataModule",  # cola, glue_* too
     "squad_v2": "bertlab.data.squad_datamodule.SQuADv2DataModule",
 }
 # objective schema name → (LightningModule, collator, objective-level defaults)

@@ -25,6 +25,14 @@ SMOKE_OVERRIDES: dict[str, list[str]] = {
     # tests/fixtures/data/cola/*.tsv; debug=smoke swaps in the tiny random encoder (which has no from_scratch)
     "cola": [],
     "cola_scratch": ["~model.from_scratch"],
+    # tests/fixtures/data/classification/*.csv (a header, quoted texts) and the GLUE fixtures (6 rows: batch 2)
+    "classification": [
+        f"data.train_file={FIXTURE_DATA}/classification/train.csv",
+        f"data.validation_file={FIXTURE_DATA}/classification/dev.csv",
+        "data.text_fields=[review]",
+        "data.label_field=sentiment",
+    ],
+    "glue": ["data.batch_size=2"],
     # tests/fixtures/data/squad/: hand-written SQuAD 1.1 / 2.0 files under the official names
     **{
         name: [f"paths.data_dir={FIXTURE_DATA / 'squad'}", *SQUAD_SMOKE]

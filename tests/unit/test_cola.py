@@ -1,4 +1,5 @@
-"""CoLA reading (format errors name file and line, quotes kept), zip lookup, bucketing and the datamodule."""
+"""CoLA through the generic classification layer (errors name file and line, quotes kept), zip lookup,
+bucketing and the datamodule."""
 
 from __future__ import annotations
 
@@ -10,48 +11,58 @@ from functools import partial
 
 import numpy as np
 import pytest
+from hydra.utils import instantiate
 
 from bertlab.data import bucketing, cola, files, sampling
 from bertlab.data.bucketing import BucketBatchSampler
 from bertlab.data.classification import ClassificationCollator
+from bertlab.data.classification_datamodule import ClassificationDataModule
+from bertlab.data.labeled_texts import labeled_texts
+from bertlab.data.records import read_table
+from bertlab.errors import DataError
 from bertlab.tokenization import PretrainedTokenizer
 from tests.conftest import FIXTURE_DATA
 
 COLA = FIXTURE_DATA / "cola"
+LABELS = {"0": "unacceptable", "1": "acceptable"}
+
+
+def _read(path):
+    table = read_table(path, "tsv", header=False, quoting=False)
+    return table, labeled_texts(table, ["3"], "1", "single_label", LABELS)
 
 
 def test_reader_keeps_quotes_and_all_columns():
-    examples = cola.read_cola(COLA / "in_domain_train.tsv")
-    assert len(examples) == 20
-    assert examples[4].sentence == '"Stop," he shouted, "before it is too late."'
-    assert examples[2].sentence == 'She said "hello" to everyone in the room.'
-    assert (examples[1].source, examples[1].label, examples[1].author_mark) == ("bl01", 0, "*")
-    assert {e.label for e in examples} == {0, 1}
+    table, examples = _read(COLA / "in_domain_train.tsv")
+    assert len(examples.texts) == 20
+    assert examples.texts[4] == ('"Stop," he shouted, "before it is too late."',)
+    assert examples.texts[2] == ('She said "hello" to everyone in the room.',)
+    assert [table.records[1][c] for c in "012"] == ["bl01", "0", "*"] and examples.labels[1] == 0
+    assert set(examples.labels.tolist()) == {0, 1}
 
 
 @pytest.mark.parametrize(
     ("bad_row", "message"),
     [
-        ("bl01\t1\tThe cat sat.", "expected 4 tab-separated columns"),
+        ("bl01\t1\tThe cat sat.", "expected 4 fields"),
         ("bl01\t1\t\tThe cat\tsat.", "found 5"),
-        ("bl01\t2\t\tThe cat sat.", "label '2' is not 0"),
-        ("bl01\t\t\tThe cat sat.", "label '' is not 0"),
-        ("bl01\t1\t\t   ", "empty sentence"),
+        ("bl01\t2\t\tThe cat sat.", "label '2' is not one of the known labels '0', '1'"),
+        ("bl01\t\t\tThe cat sat.", "label '' is not one of"),
+        ("bl01\t1\t\t   ", "field '3' must be a non-empty text"),
     ],
 )
 def test_bad_rows_are_errors_naming_file_and_line(tmp_path, bad_row, message):
     path = tmp_path / "in_domain_train.tsv"
     path.write_text(f'bl01\t1\t\tA good first row.\nbl01\t0\t*\tRow "two" good.\n{bad_row}\n')
-    with pytest.raises(cola.CoLAFormatError, match=message) as error:
-        cola.read_cola(path)
+    with pytest.raises(DataError, match=message) as error:
+        _read(path)
     assert f"{path}:3:" in str(error.value)
 
 
 def test_a_quote_never_swallows_the_tab_or_the_next_line(tmp_path):
     path = tmp_path / "x.tsv"
     path.write_text('a\t1\t\t"Open quote with no end\nb\t0\t*\tNext row.\n')
-    examples = cola.read_cola(path)
-    assert [e.sentence for e in examples] == ['"Open quote with no end', "Next row."]
+    assert _read(path)[1].texts == [('"Open quote with no end',), ("Next row.",)]
 
 
 def test_missing_files_without_download_name_the_expected_path_and_url(tmp_path):
@@ -146,9 +157,11 @@ def test_training_ranks_are_disjoint_and_equally_long(monkeypatch):
     assert not per_rank[0] & per_rank[1] and len(per_rank[0]) == len(per_rank[1]) == 48
 
 
-def _datamodule(**kwargs) -> cola.CoLADataModule:
-    defaults = {"data_dir": str(FIXTURE_DATA), "batch_size": 4, "eval_batch_size": 3, "download": False}
-    dm = cola.CoLADataModule(**defaults | kwargs)
+def _datamodule(compose, *overrides: str) -> ClassificationDataModule:
+    cfg = compose(
+        "experiment=cola", "data.batch_size=4", "data.eval_batch_size=3", "data.download=false", *overrides
+    )
+    dm = instantiate(cfg.data)
     dm.attach(
         PretrainedTokenizer("bert-base-uncased").build(dm.training_texts), partial(ClassificationCollator)
     )
@@ -157,9 +170,13 @@ def _datamodule(**kwargs) -> cola.CoLADataModule:
     return dm
 
 
-def test_datamodule_pads_each_batch_to_its_longest_sentence():
-    dm = _datamodule()
-    assert dm.module_kwargs() == {"id2label": {0: "unacceptable", 1: "acceptable"}}
+def test_datamodule_pads_each_batch_to_its_longest_sentence(compose):
+    dm = _datamodule(compose)
+    assert dm.module_kwargs() == {
+        "id2label": {0: "unacceptable", 1: "acceptable"},
+        "task": "single_label",
+        "metrics": ["mcc", "accuracy"],
+    }
     assert (
         dm.tokenizer.decode(dm.datasets["train"].input_ids[4][1:-1])
         == '" stop, " he shouted, " before it is too late. "'
@@ -169,14 +186,15 @@ def test_datamodule_pads_each_batch_to_its_longest_sentence():
         lengths = batch["attention_mask"].sum(1)
         assert batch["input_ids"].shape[1] == lengths.max()
         assert (batch["input_ids"][:, 0] == dm.tokenizer.cls_token_id).all()
+        assert "token_type_ids" not in batch  # single sentences: the encoder's default zeros
         labels += batch["labels"].tolist()
-    assert sorted(labels) == sorted(e.label for e in dm.examples["val"])
+    assert sorted(labels) == sorted(dm.examples["val"].labels.tolist())
     assert sum(len(b["labels"]) for b in dm.train_dataloader()) == 20
 
 
-def test_long_sentences_are_truncated_with_a_counted_warning(caplog):
+def test_long_sentences_are_truncated_with_a_counted_warning(compose, caplog):
     with caplog.at_level(logging.WARNING):
-        dm = _datamodule(max_length=8)
+        dm = _datamodule(compose, "data.max_length=8")
     assert "were truncated" in caplog.text
     assert dm.datasets["train"].lengths.max() == 8
     assert all(ids[-1] == dm.tokenizer.sep_token_id for ids in dm.datasets["train"].input_ids)

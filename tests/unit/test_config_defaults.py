@@ -70,6 +70,14 @@ def yaml_values(path: Path) -> list[tuple[str, object, str | None, int]]:
     return found
 
 
+def target_of(path: Path, node: dict) -> str:
+    """The node's ``_target_``, or that of the preset it extends (``defaults: [classification, _self_]``)."""
+    if "_target_" in node:
+        return node["_target_"]
+    base = next(d for d in node["defaults"] if isinstance(d, str) and d != "_self_")
+    return target_of(path.parent / f"{base}.yaml", yaml.safe_load((path.parent / f"{base}.yaml").read_text()))
+
+
 def restated_defaults(path: Path) -> list[str]:
     """Lines that repeat a constructor default without a comment saying why the user should see it."""
     document = yaml.safe_load(path.read_text())
@@ -82,7 +90,7 @@ def restated_defaults(path: Path) -> list[str]:
     for prefix, node in nodes.items():
         if not node:
             continue
-        defaults = constructor_defaults(node["_target_"], prefix.rstrip(".") or "data")
+        defaults = constructor_defaults(target_of(path, node), prefix.rstrip(".") or "data")
         for key, value, comment, number in yaml_values(path):
             name = key.removeprefix(prefix)
             if not key.startswith(prefix) or "." in name or name not in defaults or comment:
@@ -107,7 +115,7 @@ def test_a_silent_restatement_is_reported(tmp_path):
     (tmp_path / "data").mkdir()
     preset = tmp_path / "data" / "cola.yaml"
     preset.write_text(
-        "_target_: bertlab.data.cola.CoLADataModule\nbatch_size: 32\nbucket_batches: 50  # shown\nmax_length: 64\n"
+        "_target_: bertlab.data.classification_datamodule.ClassificationDataModule\nbatch_size: 32\nbucket_batches: 50  # shown\nmax_length: 64\n"
     )
     global CONF
     CONF, saved = tmp_path, CONF
