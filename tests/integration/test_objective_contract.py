@@ -75,5 +75,5 @@ def test_pairs_are_chosen_by_the_objective_config(compose):
     cfg = compose("experiment=mlm_nsp_shakespeare", "debug=smoke", *SMALL_SPLITS, "data.max_length=32")
     datamodule, _ = build(cfg)
     assert datamodule.pairing == "nsp"
-    with pytest.raises(ConfigKeyError, match="objective=nsp needs sentence pairs.*CoLADataModule"):
+    with pytest.raises(ConfigKeyError, match="objective=nsp needs sentence pairs.*ClassificationDataModule"):
         build(compose("experiment=cola", "debug=smoke", "objective=nsp"))
