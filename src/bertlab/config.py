@@ -24,6 +24,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from hydra.utils import get_class
+from omegaconf import OmegaConf
 
 
 def config_dir() -> str:
@@ -191,11 +192,24 @@ def objective_schema(name: str) -> type:
     )
 
 
+def user_groups() -> str:
+    """Config groups and their options, one line each, leaving out Hydra's groups and bertlab's schemas
+    (``bertlab-train --help``: Hydra's own listing would show every ConfigStore entry as an option)."""
+    root = Path(config_dir())
+    lines = []
+    for group in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "hydra"):
+        options = sorted(p.stem for p in group.glob("*.yaml"))
+        if options:
+            lines.append(f"{group.name}: {', '.join(options)}")
+    return "\n".join(lines)
+
+
 def register_schemas() -> None:
     """Idempotent; called before any compose (the CLI entry points and the tests).
 
     Each group file starts its defaults list with ``<name>_schema`` (e.g. ``conf/data/cola.yaml``).
     """
+    OmegaConf.register_new_resolver("bertlab_groups", user_groups, replace=True)  # conf/hydra/default.yaml
     cs = ConfigStore.instance()
     cs.store(name="train_schema", node=TrainSchema)
     for name, target in DATA.items():

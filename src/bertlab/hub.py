@@ -20,7 +20,8 @@ def _minilm_dir() -> Path:
 
 PACKAGED = {"minilm_l6": _minilm_dir}
 
-# Hub ids whose *vocabulary* ships offline in a package (MiniLM-L6 uses bert-base-uncased's WordPiece vocab).
+# Hub ids whose tokenizer ships offline in a package: MiniLM-L6's vocab.txt is bert-base-uncased's, byte for byte
+# (md5 64800d5d8528ce344256daf115d4965e), with the same lower-casing, special tokens and model_max_length 512.
 OFFLINE_VOCAB = {"bert-base-uncased": "minilm_l6", "google-bert/bert-base-uncased": "minilm_l6"}
 
 
@@ -32,3 +33,11 @@ def resolve(name_or_path: str) -> str:
     if name_or_path in PACKAGED:
         return str(PACKAGED[name_or_path]())
     return name_or_path
+
+
+def resolve_vocabulary(name_or_path: str) -> str:
+    """Like :func:`resolve`, but a hub id whose tokenizer ships in a package (``OFFLINE_VOCAB``) resolves to
+    that local copy: the hub is asked only for ids that have none (offline, each hub attempt costs retries)."""
+    if name_or_path in OFFLINE_VOCAB and not Path(name_or_path).expanduser().is_dir():
+        return resolve(OFFLINE_VOCAB[name_or_path])
+    return resolve(name_or_path)

@@ -48,22 +48,14 @@ class PretrainedTokenizer:
     name_or_path: str = "bert-base-uncased"
 
     def build(self, texts: TextSource | None = None) -> PreTrainedTokenizerBase:
-        target = hub.resolve(self.name_or_path)
+        target = hub.resolve_vocabulary(self.name_or_path)
         try:
             tokenizer = AutoTokenizer.from_pretrained(target)
         except OSError as err:
-            fallback = hub.OFFLINE_VOCAB.get(self.name_or_path)
-            if fallback is None:
-                raise OSError(
-                    f"tokenizer.name_or_path={self.name_or_path!r} is neither a local directory nor reachable "
-                    f"on the hub ({err}). Point it at a directory holding a saved tokenizer."
-                ) from err
-            log.warning(
-                "%s is not reachable on the hub; using the identical vocabulary packaged as %s",
-                target,
-                fallback,
-            )
-            return AutoTokenizer.from_pretrained(hub.resolve(fallback))
+            raise OSError(
+                f"tokenizer.name_or_path={self.name_or_path!r} is neither a local directory nor reachable "
+                f"on the hub ({err}). Point it at a directory holding a saved tokenizer."
+            ) from err
         if morphemes.is_morpheme_tokenizer(target):  # saved by a tokenizer.morphemes=true run
             return morphemes.MorphemeTokenizerFast.wrap(tokenizer)
         return tokenizer

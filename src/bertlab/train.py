@@ -22,7 +22,7 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor, RichProgr
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
-from bertlab import atomic
+from bertlab import atomic, console
 from bertlab import loggers as bertlab_loggers
 from bertlab.build import build, build_reports
 from bertlab.callbacks.checkpoints import AtomicCheckpointIO
@@ -95,6 +95,7 @@ def train(cfg: DictConfig) -> float | None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     check_launch(cfg)
     configure_allocator(cfg.cpu_allocator)
+    console.announce(console.started(cfg.paths.output_dir))
     L.seed_everything(cfg.seed, workers=True)
     datamodule, module = build(cfg)
     checkpoint = resolve_checkpoint(cfg.resume, cfg.ckpt_path, cfg.paths.output_dir)
@@ -119,6 +120,7 @@ def train(cfg: DictConfig) -> float | None:
         logger.log_hyperparams(hyperparameters)
     try:
         if trainer.is_global_zero:
+            console.save_resolved_config(cfg, cfg.paths.output_dir)
             with atomic.atomic_directory(Path(cfg.paths.output_dir) / "tokenizer", replace=True) as tmp:
                 datamodule.tokenizer.save_pretrained(str(tmp))
             atomic.write_json(Path(cfg.paths.output_dir) / "precision.json", precision.as_dict())
@@ -134,6 +136,7 @@ def train(cfg: DictConfig) -> float | None:
             trainer.test(module, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
     finally:
         bertlab_loggers.finish(loggers)
+    console.announce(console.next_commands(cfg.paths.output_dir, exported=cfg.export and cfg.train))
     return None if metric is None else float(metric)
 
 

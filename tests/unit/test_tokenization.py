@@ -29,3 +29,21 @@ def test_wordpiece_training_is_cached_by_text_and_settings(tmp_path):
     encoded = first("to be or not")
     assert encoded["input_ids"][0] == first.cls_token_id and encoded["input_ids"][-1] == first.sep_token_id
     assert first.mask_token_id is not None and first.pad_token_id == 0
+
+
+def test_bert_base_uncased_loads_the_packaged_identical_vocabulary_without_asking_the_hub(monkeypatch):
+    from transformers import AutoTokenizer
+
+    from bertlab import hub
+    from bertlab.tokenization import PretrainedTokenizer
+
+    asked = []
+    load = AutoTokenizer.from_pretrained
+    monkeypatch.setattr(
+        AutoTokenizer, "from_pretrained", lambda target, **kw: asked.append(target) or load(target)
+    )
+    monkeypatch.delenv("HF_HUB_OFFLINE")  # a user's environment: no offline flag, so a hub id would be tried
+    tokenizer = PretrainedTokenizer("bert-base-uncased").build()
+    assert asked == [hub.resolve("minilm_l6")]  # a local directory, never the hub id
+    assert len(tokenizer) == 30522 and tokenizer.tokenize("Hello, World!") == ["hello", ",", "world", "!"]
+    assert hub.resolve_vocabulary("some-org/other-model") == "some-org/other-model"
