@@ -27,7 +27,7 @@ def one(cache_dir: str, tokenizer: str) -> None:
 
     from benchmarks.common import compose_run
 
-    cfg = compose_run([f"tokenizer={tokenizer}", f"paths.cache_dir={cache_dir}", "data.source=t8"])
+    cfg = compose_run([f"tokenizer={tokenizer}", f"paths.cache_dir={cache_dir}"])
     start = time.perf_counter()
     datamodule = instantiate(cfg.data)
     datamodule.attach(

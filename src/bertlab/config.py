@@ -131,7 +131,7 @@ def schema_for(target: str, name: str, kind: str) -> type:
 
 # One entry per class a config group can target: adding a datamodule or objective is one line here.
 DATA = {
-    "shakespeare": "bertlab.data.shakespeare.ShakespeareDataModule",
+    "text": "bertlab.data.text.TextDataModule",
     "classification": "bertlab.data.classification_datamodule.ClassificationDataModule",  # cola, glue_* too
     "squad_v2": "bertlab.data.squad_datamodule.SQuADv2DataModule",
 }

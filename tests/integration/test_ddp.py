@@ -30,7 +30,7 @@ def _train(tmp_path: Path, name: str, *extra: str) -> Path:
     run_dir = tmp_path / name
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
         "WANDB_MODE": "offline",
         "WANDB_API_KEY": "",
@@ -86,7 +86,11 @@ def test_ddp_two_processes_against_one_process_with_twice_the_batch(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_dying_rank_stops_the_run_with_its_error(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
+    }
     command = [
         sys.executable,
         "-m",

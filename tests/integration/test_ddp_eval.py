@@ -36,7 +36,11 @@ CASES = {
 def _evaluate(tmp_path: Path, name: str, overrides: list[str], *extra: str) -> Path:
     """An evaluation-only run (random tiny model) on the fixture; returns its run directory."""
     run_dir = tmp_path / name
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "BERTLAB_CACHE_DIR": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
+    }
     command = [
         sys.executable,
         "-m",

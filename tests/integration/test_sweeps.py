@@ -18,7 +18,7 @@ SMOKE = ["debug=smoke", *SMALL_SPLITS, "data.max_length=32", f"paths.data_dir={F
 def _multirun(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
         "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
         "WANDB_MODE": "offline",
         "WANDB_API_KEY": "",

@@ -31,7 +31,8 @@ REQUIRED = {
     ("data", "classification"): [
         f"data.train_file={FIXTURE_DATA}/classification/train.csv",
         f"data.validation_file={FIXTURE_DATA}/classification/dev.csv",
-    ]
+    ],
+    ("data", "text"): ["data.files=[text/reviews.txt]"],
 }
 
 

@@ -18,7 +18,8 @@ from bertlab.data.formats import (
     scaled_batch_size,
 )
 from bertlab.data.pair_collator import PairMLMCollator
-from bertlab.data.shakespeare import ShakespeareDataModule
+from bertlab.data.shakespeare import t8_works
+from bertlab.data.text import TextDataModule
 from bertlab.tokenization import PretrainedTokenizer
 from tests.conftest import FIXTURE_DATA
 from tests.unit.synthetic_corpus import CLS, SEP, document_of, make_corpus, sentence_of
@@ -134,9 +135,19 @@ def test_static_masks_are_identical_across_epochs_and_dynamic_ones_differ(bert_t
     assert not (copies[0] == copies[1]).all()
 
 
-def _datamodule(collator, **kwargs) -> ShakespeareDataModule:
-    settings = dict(val_fraction=0.2, test_fraction=0.2, split_chunk_sentences=4, max_length=32, batch_size=4)
-    dm = ShakespeareDataModule(data_dir=str(FIXTURE_DATA), **(settings | kwargs))
+def _datamodule(collator, **kwargs) -> TextDataModule:
+    settings = dict(
+        val_fraction=0.2,
+        test_fraction=0.2,
+        split_chunk_sentences=4,
+        split_seed=1301,
+        max_length=32,
+        batch_size=4,
+    )
+    source = dict(
+        files=["shakespeare/t8.shakespeare.txt"], boundary="file", cleaner=t8_works, tokenize_workers=1
+    )
+    dm = TextDataModule(data_dir=str(FIXTURE_DATA), **(settings | source | kwargs))
     dm.attach(PretrainedTokenizer("bert-base-uncased").build(dm.training_texts), collator)
     dm.setup("fit")
     return dm
@@ -154,4 +165,10 @@ def test_datamodule_builds_pairs_for_pair_objectives_and_reports_short_documents
     with pytest.raises(ValueError, match="objective=nsp or objective=sop"):
         _datamodule(partial(MLMCollator), format="segment_pair")
     with pytest.raises(ValueError, match="tiny_shakespeare.txt.*at least two documents"):
-        _datamodule(partial(PairMLMCollator), pairing="nsp", source="tiny", split_chunk_sentences=1000)
+        _datamodule(
+            partial(PairMLMCollator),
+            pairing="nsp",
+            files=["shakespeare/tiny_shakespeare.txt"],
+            cleaner=None,
+            split_chunk_sentences=1000,
+        )

@@ -5,29 +5,37 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bertlab.data.corpus import TokenizedCorpus, split_corpus
-from bertlab.data.shakespeare import ShakespeareDataModule, parse_t8, parse_tiny
+from bertlab.data import token_cache
+from bertlab.data.corpus import assign_splits
+from bertlab.data.shakespeare import parse_t8, parse_tiny, t8_works
+from bertlab.data.text import TextDataModule
 from bertlab.tokenization import PretrainedTokenizer
 from tests.conftest import FIXTURE_DATA
 
 T8 = (FIXTURE_DATA / "shakespeare" / "t8.shakespeare.txt").read_text()
 
 
-def _datamodule(tmp_path, **kwargs) -> ShakespeareDataModule:
+def _datamodule(tmp_path, **kwargs) -> TextDataModule:
+    """The ``data=shakespeare`` preset on the fixture file."""
     from bertlab.data.collators import MLMCollator
 
     settings = dict(
         data_dir=str(FIXTURE_DATA),
+        files=["shakespeare/t8.shakespeare.txt"],
+        boundary="file",
+        cleaner=t8_works,
+        tokenize_workers=1,
         max_length=32,
         batch_size=2,
         val_fraction=0.2,
         test_fraction=0.2,
         split_chunk_sentences=4,
+        split_seed=1301,
         cache_dir=str(tmp_path / "cache"),
         download=False,
     )
     settings.update(kwargs)
-    dm = ShakespeareDataModule(**settings)
+    dm = TextDataModule(**settings)
     dm.attach(PretrainedTokenizer("bert-base-uncased").build(dm.training_texts), MLMCollator)
     return dm
 
@@ -48,31 +56,15 @@ def test_tiny_is_one_document_of_sentences():
     assert len(works) == 1 and works[0][0] == "First Citizen: Before we proceed any further, hear me speak."
 
 
-def test_split_is_deterministic_and_keeps_work_identity():
+def test_split_is_deterministic_by_seed_and_a_partition_of_each_work():
+    for work in parse_t8(T8):
+        a = assign_splits(work, (0.2, 0.2), seed=1, chunk_sentences=4)
+        assert a == assign_splits(work, (0.2, 0.2), seed=1, chunk_sentences=4)
+        assert [s for _, run in a for s in run] == work  # in order: nothing lost or repeated
+        assert all(a[i][0] != a[i + 1][0] for i in range(len(a) - 1))  # same-split neighbours merged
     works = parse_t8(T8)
-    a = split_corpus(works, (0.2, 0.2), seed=1, chunk_sentences=4)
-    b = split_corpus(works, (0.2, 0.2), seed=1, chunk_sentences=4)
-    c = split_corpus(works, (0.2, 0.2), seed=2, chunk_sentences=4)
-    assert a == b and a != c
-    all_sentences = sorted(s for split in a.values() for d in split for s in d.sentences)
-    assert all_sentences == sorted(s for w in works for s in w)  # a partition: nothing lost or repeated
-    for docs in a.values():
-        for doc in docs:
-            assert set(doc.sentences) <= set(works[doc.work])
-
-
-def test_tokenized_corpus_keeps_sentence_and_document_boundaries(bert_tokenizer):
-    docs = split_corpus(parse_t8(T8), (0.0, 0.0), seed=0, chunk_sentences=1000)["train"]
-    corpus = TokenizedCorpus.from_documents(docs, bert_tokenizer)
-    assert corpus.num_documents == 3
-    for d, doc in enumerate(docs):
-        expected = [
-            t for s in doc.sentences for t in bert_tokenizer(s, add_special_tokens=False)["input_ids"]
-        ]
-        assert corpus.document_tokens(d).tolist() == expected
-    s = int(corpus.doc_starts[1])  # first sentence of the second work
-    first = corpus.ids[corpus.sentence_starts[s] : corpus.sentence_starts[s + 1]]
-    assert bert_tokenizer.decode(first).startswith("the tragedy of hamlet")
+    splits = [[split for split, _ in assign_splits(w, (0.2, 0.2), seed, 4)] for seed in (1, 2) for w in works]
+    assert splits[:3] != splits[3:]
 
 
 def test_prepare_data_caches_and_a_second_run_reuses_it(tmp_path, monkeypatch):
@@ -80,13 +72,15 @@ def test_prepare_data_caches_and_a_second_run_reuses_it(tmp_path, monkeypatch):
     dm.prepare_data()
     dm.setup("fit")
     cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
-    assert len(cached) == 3
+    assert len(cached) == 1 and sorted(p.name for p in (tmp_path / "cache" / cached[0]).iterdir()) == [
+        "meta.json", "test", "train", "val"
+    ]  # fmt: skip
     blocks = dm.datasets["train"].blocks
 
     def _no_tokenizing(*args, **kwargs):
         raise AssertionError("tokenized again despite a cache")
 
-    monkeypatch.setattr(TokenizedCorpus, "from_documents", _no_tokenizing)
+    monkeypatch.setattr(token_cache, "build_shard", _no_tokenizing)
     again = _datamodule(tmp_path)
     again.prepare_data()
     again.setup("fit")
@@ -121,7 +115,7 @@ def test_empty_corpus_names_the_file(tmp_path):
     (tmp_path / "shakespeare" / "t8.shakespeare.txt").write_text("only a header, no works\n")
     dm = _datamodule(tmp_path, data_dir=str(tmp_path))
     with pytest.raises(ValueError, match=r"t8\.shakespeare\.txt: empty corpus"):
-        dm.setup("fit")
+        dm.prepare_data()
 
 
 def test_block_larger_than_split_is_a_clear_error(tmp_path):

@@ -1,33 +1,30 @@
-"""A document-aware corpus: documents of sentences, split deterministically, tokenized once and cached.
+"""A document-aware corpus: documents of sentences, split deterministically by hash, and its token arrays.
 
-Pure text side (:class:`Document`, :func:`split_sentences`, :func:`split_corpus`) and the tokenized side
-(:class:`TokenizedCorpus`): every sentence's token ids concatenated into one flat array, with offsets that
+Pure text side (:func:`split_sentences`, :func:`document_sentences`, :func:`assign_splits`) and the tokenized
+side (:class:`TokenizedCorpus`): every sentence's token ids concatenated into one flat array, with offsets that
 keep sentence and document boundaries (NSP/SOP pairs and RoBERTa's DOC-SENTENCES need them). The arrays are
-saved as ``.npy`` files and memory-mapped on reload.
+written and memory-mapped by :mod:`bertlab.data.token_cache`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 # Sentence-final punctuation not preceded by a capital: "HAMLET." and "SCENE I." open a sentence, not end one.
 _SENTENCE_END = re.compile(r"(?<=[^A-Z\s][.!?])['\"\]]?\s+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
 class Document:
-    """A run of consecutive sentences from one work; ``work`` identifies the original work."""
+    """A run of consecutive sentences from one source document; ``work`` numbers the source document."""
 
     work: int
     sentences: tuple[str, ...]
@@ -38,40 +35,51 @@ def split_sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]
 
 
-def paragraphs_to_sentences(text: str) -> list[str]:
-    """Blank lines end paragraphs; inside a paragraph lines are joined and split into sentences."""
+def document_sentences(text: str, splitter: Callable[[str], list[str]] = split_sentences) -> list[str]:
+    """Blank lines end paragraphs; inside a paragraph lines are joined by spaces and cut by ``splitter``."""
     sentences: list[str] = []
-    for block in re.split(r"\n\s*\n", text):
+    for block in _PARAGRAPH_BREAK.split(text):
         joined = " ".join(line.strip() for line in block.splitlines() if line.strip())
-        sentences.extend(split_sentences(joined))
+        if joined:
+            sentences.extend(s for s in (p.strip() for p in splitter(joined)) if s)
     return sentences
 
 
-def split_corpus(
-    works: Sequence[Sequence[str]], fractions: tuple[float, float], seed: int, chunk_sentences: int
-) -> dict[str, list[Document]]:
-    """Assign chunks of ``chunk_sentences`` consecutive sentences to train/val/test with a seeded shuffle.
+def paragraphs_to_sentences(text: str) -> list[str]:
+    """:func:`document_sentences` with the default (regex) splitter."""
+    return document_sentences(text)
 
-    Consecutive chunks of one work that land in the same split stay one :class:`Document`, so a document
-    boundary inside a split is always a real discontinuity in the text.
+
+def held_out_split(chunk: Sequence[str], fractions: tuple[float, float], seed: int) -> int:
+    """0 (train), 1 (val) or 2 (test) for a chunk of sentences, from a hash of its text and ``seed``.
+
+    A chunk's split depends on nothing but its own text, so adding or reordering documents never moves what
+    was already held out; the fractions hold in expectation.
     """
-    chunks = [(w, i) for w, sents in enumerate(works) for i in range(0, len(sents), chunk_sentences)]
-    order = np.random.default_rng(seed).permutation(len(chunks))
-    n_val, n_test = (round(f * len(chunks)) for f in fractions)
-    assignment = np.zeros(len(chunks), dtype=np.int8)
-    assignment[order[:n_val]] = 1
-    assignment[order[n_val : n_val + n_test]] = 2
-    out: dict[str, list[Document]] = {name: [] for name in SPLITS}
-    previous: tuple[int, int] | None = None  # (work, split) of the previous chunk
-    for (work, start), split in zip(chunks, assignment, strict=True):
-        piece = tuple(works[work][start : start + chunk_sentences])
-        docs = out[SPLITS[split]]
-        if previous == (work, split):
-            docs[-1] = Document(work, docs[-1].sentences + piece)
+    digest = hashlib.blake2b(f"{seed}\0".encode(), digest_size=8)
+    for sentence in chunk:
+        digest.update(sentence.encode("utf-8", "surrogatepass"))
+        digest.update(b"\n")
+    u = int.from_bytes(digest.digest(), "big") / 2**64
+    return 1 if u < fractions[0] else 2 if u < fractions[0] + fractions[1] else 0
+
+
+def assign_splits(
+    sentences: Sequence[str], fractions: tuple[float, float], seed: int, chunk_sentences: int | None
+) -> list[tuple[int, list[str]]]:
+    """Runs ``(split, sentences)`` of one document: chunks of ``chunk_sentences`` (``None``: the whole document)
+    keyed by :func:`held_out_split`; consecutive chunks in the same split stay one run, so a document
+    boundary inside a split is always a real discontinuity in the text."""
+    size = chunk_sentences or max(len(sentences), 1)
+    runs: list[tuple[int, list[str]]] = []
+    for start in range(0, len(sentences), size):
+        chunk = list(sentences[start : start + size])
+        split = held_out_split(chunk, fractions, seed) if any(fractions) else 0
+        if runs and runs[-1][0] == split:
+            runs[-1][1].extend(chunk)
         else:
-            docs.append(Document(work, piece))
-        previous = (work, split)
-    return out
+            runs.append((split, chunk))
+    return runs
 
 
 @dataclass
@@ -110,30 +118,8 @@ class TokenizedCorpus:
         sentence_starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         doc_sizes = np.array([len(doc.sentences) for doc in docs], dtype=np.int64)
         doc_starts = np.concatenate([[0], np.cumsum(doc_sizes)]).astype(np.int64)
-        doc_work = np.array([doc.work for doc in docs], dtype=np.int32)
+        doc_work = np.array([doc.work for doc in docs], dtype=np.int64)
         return cls(ids, sentence_starts, doc_starts, doc_work)
-
-    def save(self, directory: Path) -> None:
-        """Write all arrays into a temporary directory and rename it into place (all or nothing)."""
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
-        try:
-            for name in self._FIELDS:
-                np.save(tmp / f"{name}.npy", getattr(self, name))
-            (tmp / "meta.json").write_text(json.dumps({"num_tokens": self.num_tokens}))
-            os.replace(tmp, directory)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if not (directory / "meta.json").is_file():
-                raise
-
-    @classmethod
-    def load(cls, directory: Path) -> TokenizedCorpus:
-        return cls(*(np.load(directory / f"{name}.npy", mmap_mode="r") for name in cls._FIELDS))
-
-    @staticmethod
-    def is_cached(directory: Path) -> bool:
-        return (directory / "meta.json").is_file()
 
 
 def tokenizer_fingerprint(tokenizer) -> str:

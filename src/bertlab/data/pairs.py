@@ -139,7 +139,7 @@ class PairBuilder:
         if pairing == "nsp" and corpus.num_documents < 2:
             raise ValueError(
                 f"NSP needs at least two documents to draw negatives from another document; this corpus has "
-                f"{corpus.num_documents} (tiny Shakespeare is one document: use data.source=t8 or objective=sop)"
+                f"{corpus.num_documents} (tiny Shakespeare is one document: use data=shakespeare or objective=sop)"
             )
         self.corpus, self.pairing, self.seed, self.unit = corpus, pairing, seed, unit
         self.max_tokens = max_length - 3
