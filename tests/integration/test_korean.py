@@ -5,10 +5,15 @@ from __future__ import annotations
 import math
 
 import pytest
+from hydra.utils import instantiate
 
-from bertlab.errors import ConfigError
+from bertlab.build import build
+from bertlab.errors import ConfigError, DataError
 from bertlab.train import train
 from tests.conftest import SMALL_SPLITS
+
+# a Korean vocabulary trained on the fixture instead of the encoder's saved one (debug=smoke: a random encoder)
+KOREAN_VOCAB = ["tokenizer=wordpiece_korean", "~tokenizer.name_or_path"]
 
 
 @pytest.mark.parametrize(
@@ -31,3 +36,42 @@ def test_whole_word_masking_is_refused_for_an_objective_that_masks_nothing(compo
     )
     with pytest.raises(ConfigError, match="data.masking_unit='word' needs a masked-LM objective"):
         train(cfg)
+
+
+def test_nsmc_preset_skips_empty_reviews_in_training_and_keeps_them_in_evaluation(compose, caplog):
+    cfg = compose("experiment=korean_classification", "data=nsmc", "debug=smoke", *KOREAN_VOCAB)
+    assert cfg.objective.monitor == "val/accuracy" and cfg.task_name == "nsmc"
+    datamodule, module = build(cfg)
+    assert list(module.id2label.values()) == ["negative", "positive"]
+    datamodule.setup("fit")
+    assert len(datamodule.datasets["train"]) == 24 - 2  # two empty documents skipped
+    assert len(datamodule.datasets["val"]) == 12  # the empty one kept: [CLS] [SEP]
+    assert sorted(datamodule.datasets["val"].lengths)[0] == 2
+    assert "2 record(s)" in caplog.text and "1 example(s) with an empty text kept" in caplog.text
+    assert math.isfinite(train(cfg))
+
+
+def test_empty_texts_are_errors_unless_the_preset_says_skip(compose):
+    cfg = compose("experiment=korean_classification", "data=nsmc", "debug=smoke", "data.empty_texts=error")
+    datamodule = instantiate(cfg.data)
+    with pytest.raises(DataError, match=r"ratings_train.txt:6: field 'document' must be a non-empty text"):
+        datamodule.examples  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("preset", "labels", "metric", "pair"),
+    [
+        ("klue_ynat", ["IT과학", "경제", "사회", "생활문화", "세계", "스포츠", "정치"], "f1_macro", False),
+        ("klue_nli", ["entailment", "neutral", "contradiction"], "accuracy", True),
+    ],
+)
+def test_klue_presets_read_the_release_json_and_train(compose, preset, labels, metric, pair):
+    cfg = compose("experiment=korean_classification", f"data={preset}", "debug=smoke", *KOREAN_VOCAB)
+    assert cfg.objective.monitor == f"val/{metric}"
+    datamodule, module = build(cfg)
+    assert list(module.id2label.values()) == labels
+    datamodule.setup("fit")
+    assert len(datamodule.datasets["train"]) == (14 if preset == "klue_ynat" else 9)
+    batch = next(iter(datamodule.val_dataloader()))
+    assert ("token_type_ids" in batch) == pair
+    assert math.isfinite(train(cfg))

@@ -7,7 +7,9 @@ validation file); ``format`` (csv | tsv | jsonl, default from the suffix), ``hea
 (single_label | regression | multi_label), ``labels`` (the label set in id order, a list or a mapping
 ``{value in the file: name}``; default: sorted from the training file), ``label_separator`` (multi-label
 values in delimited files), ``metrics`` (``bertlab.evaluation.classification_metrics``; the first is the one
-presets monitor), ``max_length``. ``fetch``, when set, is called once before reading (CoLA's preset downloads
+presets monitor), ``max_length``. ``empty_texts``: ``error`` (an empty text is a data error naming the line)
+or ``skip`` (NSMC's few empty reviews: dropped from training and counted; kept in evaluation as the input
+``[CLS] [SEP]``, so scores stay over the whole official set and comparable to published ones). ``fetch``, when set, is called once before reading (CoLA's preset downloads
 and verifies its official zip with it).
 
 Texts are tokenized once; batches hold examples of similar length (``bucket_batches`` batches' worth of
@@ -24,7 +26,7 @@ from functools import cached_property
 from bertlab.data.base import KeyedDataModule
 from bertlab.data.bucketing import BucketBatchSampler
 from bertlab.data.classification import ClassificationDataset, encode_texts
-from bertlab.data.labeled_texts import LabeledTexts, field_keys, label_names, labeled_texts
+from bertlab.data.labeled_texts import LabeledTexts, drop_empty, field_keys, label_names, labeled_texts
 from bertlab.data.records import Table, read_table
 from bertlab.errors import ConfigError
 from bertlab.evaluation.classification_metrics import check_task, metric_names
@@ -58,6 +60,7 @@ class ClassificationDataModule(KeyedDataModule):
         bucket_batches: int = 50,
         fetch: Callable[..., object] | None = None,
         download: bool = True,
+        empty_texts: str = "error",
     ) -> None:
         super().__init__(batch_size, eval_batch_size, num_workers, seed)
         if max_length < 3:
@@ -70,6 +73,9 @@ class ClassificationDataModule(KeyedDataModule):
         self.format, self.header, self.quoting = format, header, quoting
         self.max_length, self.bucket_batches = max_length, bucket_batches
         self.fetch, self.download = fetch, download
+        if empty_texts not in ("error", "skip"):
+            raise ConfigError(f"data.empty_texts={empty_texts!r}: expected error or skip")
+        self.empty_texts = empty_texts
 
     @cached_property
     def tables(self) -> dict[str, Table]:
@@ -78,7 +84,15 @@ class ClassificationDataModule(KeyedDataModule):
         read = {}  # a file named twice (test = validation) is read once
         for path in dict.fromkeys(self.files.values()):
             read[path] = read_table(path, self.format, self.header, self.quoting)
-        return {split: read[path] for split, path in self.files.items()}
+        tables = {split: read[path] for split, path in self.files.items()}
+        if self.empty_texts == "skip":
+            tables["train"], dropped = drop_empty(tables["train"], self.text_keys)
+            log.warning(
+                "data.empty_texts=skip: %d record(s) of %s with an empty text skipped in training",
+                dropped,
+                self.files["train"],
+            )
+        return tables
 
     @cached_property
     def label_names(self) -> dict[str, str]:
@@ -97,7 +111,13 @@ class ClassificationDataModule(KeyedDataModule):
     def examples(self) -> dict[str, LabeledTexts]:
         return {
             split: labeled_texts(
-                table, self.text_keys, self.label_key, self.task, self.label_names, self.label_separator
+                table,
+                self.text_keys,
+                self.label_key,
+                self.task,
+                self.label_names,
+                self.label_separator,
+                allow_empty=self.empty_texts == "skip",  # only evaluation tables still hold any
             )
             for split, table in self.tables.items()
         }
@@ -123,6 +143,9 @@ class ClassificationDataModule(KeyedDataModule):
                 len(examples.texts),
                 self.max_length,
             )
+        empty = sum(1 for texts in examples.texts if not all(texts))
+        if empty:  # only with empty_texts=skip, only in evaluation
+            log.warning("%s: %d example(s) with an empty text kept for evaluation", self.files[split], empty)
         return ClassificationDataset(encoded.input_ids, examples.labels, encoded.token_type_ids)
 
     def prepare_data(self) -> None:

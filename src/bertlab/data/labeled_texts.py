@@ -53,13 +53,28 @@ def check_columns(table: Table, keys: Sequence[str], hint: str = "") -> None:
         )
 
 
-def read_texts(table: Table, keys: Sequence[str]) -> list[tuple[str, ...]]:
-    """The text fields of every record; an empty or missing text is an error naming the line."""
+def _is_empty(value: object) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
+def drop_empty(table: Table, keys: Sequence[str]) -> tuple[Table, int]:
+    """``table`` without the records whose text fields include an empty text, and how many were dropped."""
+    kept = [i for i, record in enumerate(table.records) if not any(_is_empty(record.get(k)) for k in keys)]
+    records, lines = [table.records[i] for i in kept], [table.lines[i] for i in kept]
+    return Table(table.path, table.columns, records, lines), len(table.records) - len(kept)
+
+
+def read_texts(table: Table, keys: Sequence[str], allow_empty: bool = False) -> list[tuple[str, ...]]:
+    """The text fields of every record; a missing text, or an empty one unless allowed, is an error naming
+    the line."""
     texts = []
     for i, record in enumerate(table.records):
         row = []
         for key in keys:
             value = record.get(key)
+            if allow_empty and _is_empty(value):
+                row.append("")
+                continue
             if not isinstance(value, str) or not value.strip():
                 found = "missing" if value is None else f"{value!r}"
                 raise DataError(f"{table.where(i)}: field {key!r} must be a non-empty text, found {found}")
@@ -142,7 +157,9 @@ def labeled_texts(
     task: str,
     names: Mapping[str, str],
     separator: str = ",",
+    allow_empty: bool = False,
 ) -> LabeledTexts:
     """Texts and encoded labels of ``table`` (columns checked first)."""
     check_columns(table, [*text_keys, label_key])
-    return LabeledTexts(read_texts(table, text_keys), encode_labels(table, label_key, task, names, separator))
+    texts = read_texts(table, text_keys, allow_empty)
+    return LabeledTexts(texts, encode_labels(table, label_key, task, names, separator))

@@ -4,7 +4,7 @@ A record is a ``dict`` from field name to value. Files with a header name their 
 without one (``header=False``, e.g. CoLA's raw release) name them by column index as strings ``"0"``, ``"1"``,
 … so a config can say ``text_fields: [3]``. ``quoting=False`` reads every quote as text
 (``csv.QUOTE_NONE``): CoLA and all GLUE TSVs need it, because their sentences contain unbalanced quotes.
-JSONL: one JSON object per line; blank lines are skipped.
+JSONL: one JSON object per line; blank lines are skipped. JSON: one array of objects (KLUE's release files).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from bertlab.data import files
 from bertlab.errors import DataError
 
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json"}
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ class Table:
 def infer_format(path: str | Path, format: str | None) -> str:
     """``format`` if given, else from the suffix (``.gz`` ignored)."""
     if format is not None:
-        if format not in ("csv", "tsv", "jsonl"):
-            raise DataError(f"data.format={format!r}: expected csv, tsv or jsonl")
+        if format not in FORMATS.values():
+            raise DataError(f"data.format={format!r}: expected csv, tsv, jsonl or json")
         return format
     suffix = Path(str(path).removesuffix(".gz")).suffix.lower()
     if suffix not in FORMATS:
@@ -103,6 +103,22 @@ def parse_jsonl(text: str, origin: str) -> Table:
     return Table(origin, list(columns), records, lines)
 
 
+def parse_json_array(text: str, origin: str) -> Table:
+    """A JSON array of objects → records; "line" numbers are 1-based positions in the array."""
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{origin}:{err.lineno}: not valid JSON ({err.msg} at column {err.colno})") from err
+    if not isinstance(payload, list):
+        raise DataError(f"{origin}: expected a JSON array of records, found {type(payload).__name__}")
+    columns: dict[str, None] = {}
+    for number, record in enumerate(payload, start=1):
+        if not isinstance(record, dict):
+            raise DataError(f"{origin}: record {number} is a {type(record).__name__}, expected a JSON object")
+        columns.update(dict.fromkeys(record))
+    return Table(origin, list(columns), payload, list(range(1, len(payload) + 1)))
+
+
 def read_table(
     path: str | Path, format: str | None = None, header: bool = True, quoting: bool = True
 ) -> Table:
@@ -112,6 +128,8 @@ def read_table(
     text = files.open_text(resolved)
     if kind == "jsonl":
         table = parse_jsonl(text, str(resolved))
+    elif kind == "json":
+        table = parse_json_array(text, str(resolved))
     else:
         table = parse_delimited(text, str(resolved), "," if kind == "csv" else "\t", header, quoting)
     if not table.records:
