@@ -76,6 +76,7 @@ INJECTED = {
         "id2label",
         "task",
         "metrics",
+        "version_2_with_negative",
     },  # datamodule.module_kwargs()
     "collator": {"tokenizer", "masking_unit"},  # data.masking_unit (bertlab.data.collators.make_collator)
 }

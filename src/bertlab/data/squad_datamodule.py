@@ -6,6 +6,9 @@ data directory, or downloaded once from the official site and checked against th
 the 16 articles of CS224n's half of the v2.0 dev set, and evaluate on the other half. The articles are ordered
 by the sha256 of their title and the first half goes to training: deterministic, and independent of file order.
 Validation and test are the same evaluation articles in both splits (as with the official dev set).
+``split=files``: any SQuAD-format files, ``train_file`` and ``validation_file`` (v1.1 or v2.0, ``.json`` or
+``.json.gz``; ``conf/data/squad.yaml``). Whether an empty answer may be predicted (HF's
+``version_2_with_negative``) follows the data: only when some question is unanswerable.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from pathlib import Path
 from bertlab.data import files
 from bertlab.data.base import KeyedDataModule
 from bertlab.data.bucketing import BucketBatchSampler
+from bertlab.data.records import resolve_path
 from bertlab.data.squad import SquadExample, read_squad, split_by_title
 from bertlab.data.squad_features import Window, WindowDataset, make_windows
 from bertlab.data.squad_negatives import add_answer_removed_negatives, check_fraction
+from bertlab.errors import ConfigError
 
 _SITE = "https://rajpurkar.github.io/SQuAD-explorer/dataset"
 SOURCES = {
@@ -52,7 +57,7 @@ SOURCES = {
         "e67e5969b6dc6c1642154740806b79263b77fc048c7c11ee60d534eb48ef81e8",
     ),
 }
-SPLITS = ("official", "local")
+SPLITS = ("official", "local", "files")
 
 
 def training_titles(titles: list[str]) -> list[str]:
@@ -107,6 +112,8 @@ class SQuADv2DataModule(KeyedDataModule):
         unanswerable_repeats: int = 1,
         answer_removed_negatives: float = 0.0,
         download: bool = True,
+        train_file: str | None = None,
+        validation_file: str | None = None,
     ) -> None:
         super().__init__(batch_size, eval_batch_size, num_workers, seed)
         if split not in SPLITS:
@@ -114,6 +121,9 @@ class SQuADv2DataModule(KeyedDataModule):
         if unanswerable_repeats < 1:
             raise ValueError(f"data.unanswerable_repeats={unanswerable_repeats}: expected a positive integer")
         check_fraction(answer_removed_negatives)
+        if split == "files" and not (train_file and validation_file):
+            raise ConfigError("data.split=files reads data.train_file and data.validation_file: set both")
+        self.files = {"train": train_file, "val": validation_file}
         self.data_dir, self.split, self.download = data_dir, split, download
         self.max_length = max_length
         self.doc_stride, self.max_query_length = doc_stride, max_query_length
@@ -126,13 +136,16 @@ class SQuADv2DataModule(KeyedDataModule):
         return files.resolve(SOURCES[name], self.data_dir, download=self.download)
 
     def _read(self, name: str, training: bool) -> list[SquadExample]:
-        return read_squad(self._path(name), training=training, max_bad_fraction=self.max_bad_answer_fraction)
+        path = resolve_path(self.files[name]) if self.split == "files" else self._path(name)
+        return read_squad(path, training=training, max_bad_fraction=self.max_bad_answer_fraction)
 
     @cached_property
     def examples(self) -> dict[str, list[SquadExample]]:
         """Examples of ``train`` and ``val`` (= ``test``); evaluation examples keep every gold string."""
         if self.split == "official":
             train, evaluation = self._read("train-v2.0", True), self._read("dev-v2.0", False)
+        elif self.split == "files":
+            train, evaluation = self._read("train", True), self._read("val", False)
         else:
             partial_train = self._read("cs224n-dev-v2.0", True)
             chosen = training_titles([e.title for e in partial_train])
@@ -145,6 +158,11 @@ class SQuADv2DataModule(KeyedDataModule):
                 )
         train = add_answer_removed_negatives(train, self.answer_removed_negatives, self.seed)
         return {"train": train, "val": evaluation, "test": evaluation}
+
+    def module_kwargs(self) -> dict:
+        """SQuAD v2.0 semantics (an empty answer may be predicted) only when the data has unanswerable questions."""
+        examples = self.examples["train"] + self.examples["val"]
+        return {"version_2_with_negative": any(e.is_impossible for e in examples)}
 
     def training_texts(self) -> Iterator[str]:
         train = self.examples["train"]
@@ -175,6 +193,10 @@ class SQuADv2DataModule(KeyedDataModule):
         return self.examples[stage], self._windows(stage)
 
     def prepare_data(self) -> None:
+        if self.split == "files":
+            for path in self.files.values():
+                resolve_path(path)
+            return
         for name in (
             ("train-v2.0", "dev-v2.0") if self.split == "official" else ("dev-v1.1", "cs224n-dev-v2.0")
         ):

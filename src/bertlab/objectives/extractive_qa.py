@@ -12,6 +12,7 @@ stay in ``predictions[stage]``; report callbacks (:mod:`bertlab.callbacks.report
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,8 +101,11 @@ class ExtractiveQuestionAnswering(Objective):
         max_answer_length: int = 30,
         null_threshold: float = 0.0,
         char_f1: bool = False,
+        version_2_with_negative: bool = True,
     ) -> None:
         super().__init__(optimizer, scheduler)
+        # from the data: without unanswerable questions (SQuAD v1.1-style files) never predict the empty answer
+        self.version_2_with_negative = version_2_with_negative
         self.char_f1 = char_f1  # also log KorQuAD's character F1 (val/char_f1) and exact (val/char_exact)
         if char_f1:
             self.metric_names = (*type(self).metric_names, "char_exact", "char_f1")
@@ -168,12 +172,11 @@ class ExtractiveQuestionAnswering(Objective):
         self.eval_loss.reset()
         if not contexts:
             return
-        predictions = span_decoding.decode(
-            logits, contexts, self.n_best, self.max_answer_length, self.null_threshold
-        )
+        threshold = self.null_threshold if self.version_2_with_negative else math.inf
+        predictions = span_decoding.decode(logits, contexts, self.n_best, self.max_answer_length, threshold)
         golds = {e.id: [a.text for a in e.answers] for e in examples if e.id in contexts}
         metrics = squad_v2.evaluate(
-            golds, predictions.best_non_null, predictions.null_odds, self.null_threshold, self.char_f1
+            golds, predictions.best_non_null, predictions.null_odds, threshold, self.char_f1
         )
         for name, value in metrics.items():
             self.log(f"{stage}/{name}", float(value), sync_dist=True, prog_bar=name == "f1")
