@@ -33,6 +33,10 @@ REQUIRED = {
         f"data.validation_file={FIXTURE_DATA}/classification/dev.csv",
     ],
     ("data", "text"): ["data.files=[text/reviews.txt]"],
+    ("data", "squad"): [
+        f"data.train_file={FIXTURE_DATA}/squad/squad_v2/train-v2.0.json",
+        f"data.validation_file={FIXTURE_DATA}/squad/squad_v2/dev-v2.0.json",
+    ],
 }
 
 
