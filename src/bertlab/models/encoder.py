@@ -10,13 +10,13 @@ import logging
 from functools import partial
 from typing import Any
 
+import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
 from bertlab import hub
 from bertlab.errors import ConfigError
 from bertlab.models.dropout import use_fast_dropout
-from bertlab.models.heads import bert_init_
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,19 @@ def _model_kwargs(model_type: str, attn_implementation: str) -> dict[str, Any]:
 def _finish(model: PreTrainedModel, fast_dropout: bool) -> PreTrainedModel:
     """``fast_dropout``: bertlab's cheaper dropout mask (``models/dropout.py``); same model, same weights."""
     return use_fast_dropout(model) if fast_dropout else model
+
+
+@torch.no_grad()
+def bert_init_(module: nn.Module, std: float) -> None:
+    """Initialise one module as BERT's ``_init_weights`` does: Linear weight ~ normal(0, std) and bias 0,
+    LayerNorm weight 1 and bias 0; other modules are left alone (use with ``Module.apply``)."""
+    if isinstance(module, nn.Linear):
+        module.weight.normal_(0.0, std)
+        if module.bias is not None:
+            module.bias.zero_()
+    elif isinstance(module, nn.LayerNorm):
+        module.weight.fill_(1.0)
+        module.bias.zero_()
 
 
 def reinitialize_top_layers(model: PreTrainedModel, count: int) -> None:

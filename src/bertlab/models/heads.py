@@ -2,7 +2,8 @@
 
 Parameter names follow the HF task models so export is a rename (``hf_names.py`` maps the prefixes): ``MaskedLMHead`` mirrors
 ``BertForMaskedLM.cls.predictions`` (transform.dense, transform.LayerNorm, bias; the decoder is the tied input
-embedding matrix) and, with ``embedding_size != hidden_size``, ``AlbertMLMHead``.
+embedding matrix) and, with ``embedding_size != hidden_size``, ``AlbertMLMHead``. The objectives initialise every
+head with :func:`init_like` (the encoder type's own rule).
 ``SequenceClassificationHead`` holds ``pooler.dense`` and ``classifier`` of ``BertForSequenceClassification``.
 """
 
@@ -10,20 +11,19 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from transformers import PreTrainedModel
 from transformers.activations import ACT2FN
 
 
-@torch.no_grad()
-def bert_init_(module: nn.Module, std: float) -> None:
-    """Initialise one module as BERT's ``_init_weights`` does: Linear weight ~ normal(0, std) and bias 0,
-    LayerNorm weight 1 and bias 0; other modules are left alone (use with ``Module.apply``)."""
-    if isinstance(module, nn.Linear):
-        module.weight.normal_(0.0, std)
-        if module.bias is not None:
-            module.bias.zero_()
-    elif isinstance(module, nn.LayerNorm):
-        module.weight.fill_(1.0)
-        module.bias.zero_()
+def init_like(head: nn.Module, model: PreTrainedModel) -> nn.Module:
+    """Initialise a freshly built ``head`` as ``model``'s type initialises its own modules, and return it.
+
+    This is transformers' ``_init_weights`` of the encoder (BERT, ALBERT, ELECTRA, RoBERTa: Linear weight
+    ~ normal(0, initializer_range), bias 0, LayerNorm 1 and 0), so every head — pretraining or fine-tuning —
+    starts as the head of the matching HF task model would.
+    """
+    head.apply(model._init_weights)
+    return head
 
 
 class PredictionTransform(nn.Module):
@@ -120,20 +120,13 @@ class RTDHead(nn.Module):
 
 
 class SequenceClassificationHead(nn.Module):
-    """pooler → dropout → linear, as ``BertForSequenceClassification`` (``bert.pooler.*``, ``classifier.*``).
+    """pooler → dropout → linear, as ``BertForSequenceClassification`` (``bert.pooler.*``, ``classifier.*``)."""
 
-    Weights are initialised like HF's ``_init_weights`` (normal(0, initializer_range), zero bias).
-    """
-
-    def __init__(
-        self, hidden_size: int, num_labels: int, dropout: float, initializer_range: float = 0.02
-    ) -> None:
+    def __init__(self, hidden_size: int, num_labels: int, dropout: float) -> None:
         super().__init__()
         self.pooler = Pooler(hidden_size)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(hidden_size, num_labels)
-        for linear in (self.pooler.dense, self.classifier):
-            bert_init_(linear, initializer_range)
 
     @classmethod
     def for_config(cls, config, num_labels: int, dropout: float | None = None) -> SequenceClassificationHead:
@@ -142,7 +135,7 @@ class SequenceClassificationHead(nn.Module):
             dropout = getattr(config, "classifier_dropout", None)
         if dropout is None:
             dropout = getattr(config, "hidden_dropout_prob", 0.1)
-        return cls(config.hidden_size, num_labels, dropout, getattr(config, "initializer_range", 0.02))
+        return cls(config.hidden_size, num_labels, dropout)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """(B, T, H) last hidden state → (B, num_labels) logits."""
@@ -150,19 +143,15 @@ class SequenceClassificationHead(nn.Module):
 
 
 class SpanHead(nn.Module):
-    """Start and end logits per token: one linear layer H → 2, as ``BertForQuestionAnswering.qa_outputs``.
+    """Start and end logits per token: one linear layer H → 2, as ``BertForQuestionAnswering.qa_outputs``."""
 
-    Initialised like HF's ``_init_weights`` (normal(0, initializer_range), zero bias).
-    """
-
-    def __init__(self, hidden_size: int, initializer_range: float = 0.02) -> None:
+    def __init__(self, hidden_size: int) -> None:
         super().__init__()
         self.qa_outputs = nn.Linear(hidden_size, 2)
-        bert_init_(self.qa_outputs, initializer_range)
 
     @classmethod
     def for_config(cls, config) -> SpanHead:
-        return cls(config.hidden_size, getattr(config, "initializer_range", 0.02))
+        return cls(config.hidden_size)
 
     def forward(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, H) hidden states → start logits (B, T), end logits (B, T)."""

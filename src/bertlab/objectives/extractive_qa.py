@@ -26,7 +26,7 @@ from transformers import AutoModelForQuestionAnswering, PreTrainedModel
 
 from bertlab.data.squad import SquadExample
 from bertlab.evaluation import span_decoding, squad_v2
-from bertlab.models.heads import SpanHead
+from bertlab.models.heads import SpanHead, init_like
 from bertlab.models.hf_names import load_encoder, load_renamed
 from bertlab.objectives.base import ENCODER_INPUTS, Objective
 
@@ -110,7 +110,7 @@ class ExtractiveQuestionAnswering(Objective):
         if char_f1:
             self.metric_names = (*type(self).metric_names, "char_exact", "char_f1")
         self.encoder = encoder
-        self.head = SpanHead.for_config(encoder.config)
+        self.head = init_like(SpanHead.for_config(encoder.config), encoder)
         self.n_best, self.max_answer_length, self.null_threshold = n_best, max_answer_length, null_threshold
         self.eval_loss = MeanMetric()
         self.collected: dict[int, tuple[np.ndarray, np.ndarray]] = {}

@@ -15,7 +15,7 @@ from torchmetrics import MeanMetric
 from transformers import AutoModelForMaskedLM, PreTrainedModel
 
 from bertlab.data.masking import IGNORE_INDEX
-from bertlab.models.heads import MaskedLMHead
+from bertlab.models.heads import MaskedLMHead, init_like
 from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state
 from bertlab.objectives.base import ENCODER_INPUTS, Objective
 
@@ -39,7 +39,7 @@ class MaskedLanguageModeling(Objective):
     def __init__(self, encoder: nn.Module, optimizer: Callable, scheduler: Callable | None = None) -> None:
         super().__init__(optimizer, scheduler)
         self.encoder = encoder
-        self.head = MaskedLMHead.for_config(encoder.config)
+        self.head = init_like(MaskedLMHead.for_config(encoder.config), encoder)
         self.eval_loss = MeanMetric()
         self.eval_accuracy = MeanMetric()
 

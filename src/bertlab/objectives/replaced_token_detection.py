@@ -34,7 +34,7 @@ from transformers import (
 from bertlab.data.masking import IGNORE_INDEX
 from bertlab.models.dropout import FastDropout, use_fast_dropout
 from bertlab.models.encoder import ConfigKeyError
-from bertlab.models.heads import MaskedLMHead, RTDHead
+from bertlab.models.heads import MaskedLMHead, RTDHead, init_like
 from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state, rtd_head_state
 from bertlab.objectives.base import ENCODER_INPUTS, Objective
 from bertlab.objectives.masked_lm import masked_lm_loss
@@ -150,9 +150,9 @@ class ReplacedTokenDetection(Objective):
     ) -> None:
         super().__init__(optimizer, scheduler)
         self.encoder = encoder  # the discriminator
-        self.rtd_head = RTDHead.for_config(encoder.config)
+        self.rtd_head = init_like(RTDHead.for_config(encoder.config), encoder)
         self.generator = build_generator(encoder, generator_ratio)
-        self.generator_head = MaskedLMHead.for_config(self.generator.config)
+        self.generator_head = init_like(MaskedLMHead.for_config(self.generator.config), self.generator)
         self.disc_weight, self.seed = disc_weight, seed
         self.eval_loss, self.eval_gen_loss, self.eval_disc_loss = MeanMetric(), MeanMetric(), MeanMetric()
         self.rtd_metrics = nn.ModuleDict(

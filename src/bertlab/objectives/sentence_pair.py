@@ -15,7 +15,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 from transformers import AutoModelForPreTraining, PreTrainedModel
 
-from bertlab.models.heads import MaskedLMHead, PairHead
+from bertlab.models.heads import MaskedLMHead, PairHead, init_like
 from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state, pair_head_state
 from bertlab.objectives.base import ENCODER_INPUTS, Objective
 from bertlab.objectives.masked_lm import masked_lm_loss
@@ -40,8 +40,9 @@ class SentencePairPretraining(Objective):
     def __init__(self, encoder: nn.Module, optimizer: Callable, scheduler: Callable | None = None) -> None:
         super().__init__(optimizer, scheduler)
         self.encoder = encoder
-        self.head = MaskedLMHead.for_config(encoder.config)  # cls.predictions
-        self.pair_head = PairHead.for_config(encoder.config)  # bert.pooler + cls.seq_relationship
+        self.head = init_like(MaskedLMHead.for_config(encoder.config), encoder)  # cls.predictions
+        # bert.pooler + cls.seq_relationship
+        self.pair_head = init_like(PairHead.for_config(encoder.config), encoder)
         self.eval_mlm_loss, self.eval_mlm_accuracy = MeanMetric(), MeanMetric()
         self.eval_pair_loss, self.eval_pair_accuracy = MeanMetric(), MeanMetric()
 

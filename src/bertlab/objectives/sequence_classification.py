@@ -24,7 +24,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 from bertlab.evaluation.classification_metrics import build_metrics, check_task
 from bertlab.models.encoder import POOLER_STATE, ConfigKeyError, reinitialize_top_layers
-from bertlab.models.heads import SequenceClassificationHead
+from bertlab.models.heads import SequenceClassificationHead, init_like
 from bertlab.models.hf_names import classification_head_state, load_encoder, load_renamed
 from bertlab.objectives.base import ENCODER_INPUTS, Objective
 
@@ -132,9 +132,8 @@ class SequenceClassification(Objective):
         )
         # from_pretrained returns eval mode (no dropout) and Lightning keeps each submodule's mode.
         self.encoder = encoder
-        self.head = SequenceClassificationHead.for_config(
-            encoder.config, len(self.id2label), classifier_dropout
-        )
+        head = SequenceClassificationHead.for_config(encoder.config, len(self.id2label), classifier_dropout)
+        self.head = init_like(head, encoder)
         pooler_state = getattr(encoder, POOLER_STATE, None) if pretrained_pooler else None
         if pooler_state is not None:  # the checkpoint's pooler, as BertForSequenceClassification loads it
             self.head.pooler.load_state_dict(pooler_state)
