@@ -38,7 +38,7 @@ def test_training_exports_and_the_export_fine_tunes_as_pretrained(compose, tmp_p
     run_dir = tmp_path / "run"
     with open_dict(cfg):
         del cfg["hydra"]
-    (run_dir / ".hydra").mkdir()
+    (run_dir / ".hydra").mkdir(exist_ok=True)
     OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")  # as bertlab-train (hydra.main) writes it
     assert (run_dir / "hf" / "config.json").is_file() and (run_dir / "hf" / "tokenizer.json").is_file()
     again = export_run(run_dir, out=tmp_path / "again")

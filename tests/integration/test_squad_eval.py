@@ -30,7 +30,7 @@ def test_squad_run_writes_predictions_and_checkpoint_evaluates(compose, tmp_path
     }
     for name in PREDICTION_FILES:
         assert set(json.loads((predictions / name).read_text())) == set(answers)
-    (run_dir / ".hydra").mkdir()
+    (run_dir / ".hydra").mkdir(exist_ok=True)
     OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")  # as hydra.main does
     result = evaluate_run(run_dir, run_dir / "checkpoints" / "last.ckpt", "val", [])
     assert result["val/total"] == 5 and 0.0 <= result["val/f1"] <= 100.0

@@ -10,7 +10,7 @@ def _job(root: Path, name: str, overrides: list[str], rows: list[str]) -> None:
     (root / name / "csv" / "metrics.csv").write_text(
         "epoch,step,train/loss,val/loss\n" + "\n".join(rows) + "\n"
     )
-    (root / name / ".hydra").mkdir()
+    (root / name / ".hydra").mkdir(exist_ok=True)
     (root / name / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
 
 
