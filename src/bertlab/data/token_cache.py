@@ -148,7 +148,7 @@ def _encode(pieces: list[tuple[int, list[str]]], settings: ShardSettings) -> dic
     for start in range(0, len(sentences), _ENCODE_BATCH):
         encoded = tok.encode_batch_fast(sentences[start : start + _ENCODE_BATCH], add_special_tokens=False)
         lengths.extend(len(e.ids) for e in encoded)
-        ids.append(np.fromiter((t for e in encoded for t in e.ids), dtype=settings.id_dtype))
+        ids.append(np.array(list(chain.from_iterable([e.ids for e in encoded])), dtype=settings.id_dtype))
     return {
         "ids": np.concatenate(ids) if ids else np.zeros(0, dtype=settings.id_dtype),
         "sentence_starts": np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int64),
