@@ -21,11 +21,15 @@ import torch
 from omegaconf import OmegaConf, open_dict
 from torch import nn
 
+from bertlab.model_card import push_to_hub, write_model_card
 from bertlab.resume import find_checkpoint
 
 
-def export_pretrained(module: nn.Module, tokenizer, out_dir: str | Path) -> Path:
-    """Write ``module.hf_models()`` and the tokenizer into ``out_dir`` atomically (temp dir, then rename)."""
+def export_pretrained(
+    module: nn.Module, tokenizer, out_dir: str | Path, run_dir: str | Path | None = None
+) -> Path:
+    """Write ``module.hf_models()``, the tokenizer and a model card (``README.md``, from ``run_dir`` when given)
+    into ``out_dir`` atomically (temp dir, then rename)."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
@@ -33,6 +37,7 @@ def export_pretrained(module: nn.Module, tokenizer, out_dir: str | Path) -> Path
         for subdir, model in module.hf_models().items():
             model.save_pretrained(str(tmp / subdir))
             tokenizer.save_pretrained(str(tmp / subdir))
+            write_model_card(tmp / subdir, model, tokenizer, run_dir)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)
@@ -60,7 +65,7 @@ def export_run(
     checkpoint = Path(checkpoint) if checkpoint else find_checkpoint(run_dir)
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
     module.load_state_dict(state)
-    return export_pretrained(module, datamodule.tokenizer, out or run_dir / "hf")
+    return export_pretrained(module, datamodule.tokenizer, out or run_dir / "hf", run_dir)
 
 
 def main() -> None:
@@ -70,8 +75,12 @@ def main() -> None:
     )
     parser.add_argument("--checkpoint", help="checkpoint file (default: the best one, else last.ckpt)")
     parser.add_argument("--out", help="output directory (default: <run_dir>/hf)")
+    parser.add_argument("--push-to-hub", metavar="REPO", help="then upload it to this Hub repository")
     args = parser.parse_args()
-    print(export_run(args.run_dir, args.checkpoint, args.out))
+    out = export_run(args.run_dir, args.checkpoint, args.out)
+    print(out)
+    if args.push_to_hub:
+        print(push_to_hub(out, args.push_to_hub))
 
 
 if __name__ == "__main__":

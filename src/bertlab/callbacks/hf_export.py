@@ -23,5 +23,5 @@ class HFExportCallback(L.Callback):
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
             pl_module.load_state_dict(state)
         if trainer.is_global_zero:
-            export_pretrained(pl_module, self.tokenizer, self.dirpath)
+            export_pretrained(pl_module, self.tokenizer, self.dirpath, run_dir=self.dirpath.parent)
         trainer.strategy.barrier("hf_export")
