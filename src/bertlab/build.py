@@ -12,7 +12,8 @@ from hydra.utils import get_class, instantiate
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
-from bertlab.models.encoder import ConfigKeyError, position_limit
+from bertlab.errors import ConfigError
+from bertlab.models.encoder import position_limit
 
 
 def objective_inputs(cfg: DictConfig) -> dict[str, str]:
@@ -22,7 +23,7 @@ def objective_inputs(cfg: DictConfig) -> dict[str, str]:
         return {}
     target = get_class(cfg.data._target_)
     if "pairing" not in inspect.signature(target).parameters:
-        raise ConfigKeyError(
+        raise ConfigError(
             f"objective={cfg.objective.name} needs sentence pairs (objective.pairing={pairing}), which "
             f"{target.__name__} cannot build: use a corpus such as data=shakespeare"
         )
@@ -36,7 +37,7 @@ def build(cfg: DictConfig):
     datamodule.attach(tokenizer, instantiate(cfg.objective.collator))
     encoder = instantiate(cfg.model).build(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
     if datamodule.max_length > position_limit(encoder):
-        raise ConfigKeyError(
+        raise ConfigError(
             f"data.max_length={datamodule.max_length} exceeds the model's position limit "
             f"model.max_position_embeddings={position_limit(encoder)}"
         )

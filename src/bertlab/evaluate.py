@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             result = score_squad(
                 args.data, args.predictions, args.null_odds, args.na_prob_thresh, args.char_f1
             )
-        except (KeyError, ValueError) as err:  # SquadFormatError is a ValueError
+        except (KeyError, ValueError) as err:  # DataError is a ValueError
             raise SystemExit(f"bertlab-eval: {err}") from err
     else:
         result = evaluate_run(args.run_dir, args.checkpoint, args.split, args.overrides, args.exported)

@@ -29,8 +29,7 @@ from bertlab.callbacks.checkpoints import AtomicCheckpointIO
 from bertlab.callbacks.hf_export import HFExportCallback
 from bertlab.callbacks.interrupt import FiniteLossCallback, InterruptCallback, Interrupted, resume_command
 from bertlab.config import config_dir, register_schemas
-from bertlab.errors import user_errors_exit
-from bertlab.models.encoder import ConfigKeyError
+from bertlab.errors import ConfigError, user_errors_exit
 from bertlab.precision import run_precision
 from bertlab.resume import check_compatible, checkpoint_step, resolve_checkpoint
 from bertlab.runtime import configure_allocator
@@ -44,7 +43,7 @@ def check_launch(cfg: DictConfig) -> None:
     strategy = str(cfg.trainer.get("strategy", "auto"))
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
     if multirun and strategy == "ddp" and not SLURMEnvironment.detect():  # under SLURM, srun starts the ranks
-        raise ConfigKeyError(
+        raise ConfigError(
             "trainer.strategy=ddp cannot run inside a Hydra multirun (-m): it relaunches the whole command in "
             "child processes, which would start the sweep again. Use trainer=ddp_spawn for sweeps on one "
             "machine, or the SLURM launcher (hydra/launcher=submitit_slurm) on a cluster."

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 from hydra.errors import InstantiationException
 
-from bertlab.data.files import DataFileError
-from bertlab.models.encoder import ConfigKeyError
+from bertlab.errors import ConfigError, DataError
 from bertlab.train import build
 from tests.conftest import SMALL_SPLITS
 
 
 def test_block_size_above_the_position_limit_names_both_keys(compose):
     cfg = compose("debug=smoke", *SMALL_SPLITS, "data.max_length=64", "model.max_position_embeddings=32")
-    with pytest.raises(ConfigKeyError, match=r"data\.max_length=64.*model\.max_position_embeddings=32"):
+    with pytest.raises(ConfigError, match=r"data\.max_length=64.*model\.max_position_embeddings=32"):
         build(cfg)
 
 
@@ -28,7 +27,7 @@ def test_unknown_model_field_is_rejected(compose):
 def test_missing_data_offline_names_path_and_url(compose, tmp_path):
     cfg = compose("debug=smoke", "data.download=false", data_dir=tmp_path)
     datamodule, _ = build(cfg)
-    with pytest.raises(DataFileError) as err:
+    with pytest.raises(DataError) as err:
         datamodule.prepare_data()
     assert str(tmp_path / "shakespeare" / "t8.shakespeare.txt") in str(err.value)
     assert "ocw.mit.edu" in str(err.value)
@@ -45,7 +44,7 @@ def test_ddp_inside_a_multirun_is_refused_with_what_to_use_instead(compose):
     with read_write(cfg.hydra):
         cfg.hydra.mode = RunMode.MULTIRUN
     HydraConfig.instance().set_config(cfg)
-    with pytest.raises(ConfigKeyError, match="ddp_spawn"):
+    with pytest.raises(ConfigError, match="ddp_spawn"):
         check_launch(cfg)
 
 

@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from bertlab.build import build
-from bertlab.errors import CheckpointError
-from bertlab.models.encoder import ConfigKeyError
+from bertlab.errors import CheckpointError, ConfigError
 from bertlab.objectives.base import Objective
 from tests.conftest import SMALL_SPLITS
 from tests.integration.test_train_smoke import SMOKE_OVERRIDES
@@ -75,5 +74,5 @@ def test_pairs_are_chosen_by_the_objective_config(compose):
     cfg = compose("experiment=mlm_nsp_shakespeare", "debug=smoke", *SMALL_SPLITS, "data.max_length=32")
     datamodule, _ = build(cfg)
     assert datamodule.pairing == "nsp"
-    with pytest.raises(ConfigKeyError, match="objective=nsp needs sentence pairs.*ClassificationDataModule"):
+    with pytest.raises(ConfigError, match="objective=nsp needs sentence pairs.*ClassificationDataModule"):
         build(compose("experiment=cola", "debug=smoke", "objective=nsp"))

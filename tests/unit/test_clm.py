@@ -9,7 +9,8 @@ import torch
 from transformers import GPT2LMHeadModel
 
 from bertlab.data.collators import CLMCollator
-from bertlab.models.encoder import ConfigKeyError, EncoderSpec
+from bertlab.errors import ConfigError
+from bertlab.models.encoder import EncoderSpec
 from bertlab.objectives.causal_lm import CausalLanguageModeling, causal_lm_loss, sample_continuation
 from bertlab.optim import adamw
 
@@ -71,7 +72,7 @@ def test_loss_and_tied_head_match_gpt2_lm_head_model():
 
 def test_bidirectional_encoder_is_a_config_error():
     encoder = EncoderSpec("bert", hidden_size=32, num_hidden_layers=1, num_attention_heads=2).build(VOCAB, 0)
-    with pytest.raises(ConfigKeyError, match="model.model_type=bert"):
+    with pytest.raises(ConfigError, match="model.model_type=bert"):
         CausalLanguageModeling(encoder, functools.partial(adamw))
 
 

@@ -66,7 +66,7 @@ def test_a_quote_never_swallows_the_tab_or_the_next_line(tmp_path):
 
 
 def test_missing_files_without_download_name_the_expected_path_and_url(tmp_path):
-    with pytest.raises(files.DataFileError, match="cola_public_1.1.zip") as error:
+    with pytest.raises(files.DataError, match="cola_public_1.1.zip") as error:
         files.resolve_zip_members(cola.ARCHIVE, cola.MEMBERS, tmp_path, download=False)
     assert str(tmp_path / "cola" / "in_domain_train.tsv") in str(error.value)
 
@@ -76,7 +76,7 @@ def test_unreachable_download_is_a_clear_error_and_writes_nothing(tmp_path, monk
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(files.urllib.request, "urlopen", offline)
-    with pytest.raises(files.DataFileError, match="downloading https://nyu-mll.github.io/CoLA"):
+    with pytest.raises(files.DataError, match="downloading https://nyu-mll.github.io/CoLA"):
         files.resolve_zip_members(cola.ARCHIVE, cola.MEMBERS, tmp_path)
     assert not (tmp_path / "cola").exists()
 
@@ -103,10 +103,10 @@ def test_zip_members_are_extracted_after_both_checksums(tmp_path, monkeypatch):
     assert found["raw/a.tsv"].read_bytes() == content
 
     wrong = files.RemoteFile("cola", "b.tsv", archive.url, "0" * 64)
-    with pytest.raises(files.DataFileError, match="checksum mismatch"):
+    with pytest.raises(files.DataError, match="checksum mismatch"):
         files.resolve_zip_members(archive, {"raw/a.tsv": wrong}, tmp_path)
     corrupt = files.RemoteArchive(archive.url, "0" * 64)
-    with pytest.raises(files.DataFileError, match="nothing was extracted"):
+    with pytest.raises(files.DataError, match="nothing was extracted"):
         files.resolve_zip_members(corrupt, {"raw/a.tsv": wrong}, tmp_path)
     assert sorted(p.name for p in (tmp_path / "cola").iterdir()) == ["a.tsv"]  # no partial files
 

@@ -7,7 +7,8 @@ import hashlib
 
 import pytest
 
-from bertlab.data.files import DataFileError, RemoteFile, open_text, resolve
+from bertlab.data.files import RemoteFile, open_text, resolve
+from bertlab.errors import DataError
 
 CONTENT = b"To be, or not to be, that is the question.\n"
 
@@ -24,11 +25,11 @@ def test_local_txt_and_gz_are_found(tmp_path):
 
 
 def test_missing_offline_names_expected_path_and_url(tmp_path):
-    with pytest.raises(DataFileError) as err:
+    with pytest.raises(DataError) as err:
         resolve(_remote("file:///nonexistent/play.txt"), tmp_path)
     message = str(err.value)
     assert str(tmp_path / "shakespeare" / "play.txt") in message and "file:///nonexistent/play.txt" in message
-    with pytest.raises(DataFileError, match="play.txt"):
+    with pytest.raises(DataError, match="play.txt"):
         resolve(_remote("file:///nonexistent/play.txt"), tmp_path, download=False)
 
 
@@ -43,7 +44,7 @@ def test_download_is_verified_and_placed(tmp_path):
 def test_checksum_mismatch_leaves_nothing_behind(tmp_path):
     source = tmp_path / "mirror.txt"
     source.write_bytes(b"tampered")
-    with pytest.raises(DataFileError, match="checksum mismatch"):
+    with pytest.raises(DataError, match="checksum mismatch"):
         resolve(_remote(source.as_uri()), tmp_path / "data")
     target_dir = tmp_path / "data" / "shakespeare"
     assert not target_dir.exists() or not any(target_dir.iterdir())

@@ -7,7 +7,8 @@ import functools
 import pytest
 import torch
 
-from bertlab.models.encoder import ConfigKeyError, EncoderSpec
+from bertlab.errors import ConfigError
+from bertlab.models.encoder import EncoderSpec
 from bertlab.objectives.replaced_token_detection import (
     ReplacedTokenDetection,
     generator_config,
@@ -84,7 +85,7 @@ def test_factorized_electra_discriminator_shares_embeddings_of_width_e():
 
 
 def test_generator_ratio_that_does_not_divide_the_heads_is_a_config_error():
-    with pytest.raises(ConfigKeyError, match=r"generator_ratio=0.25.*model.num_attention_heads=2"):
+    with pytest.raises(ConfigError, match=r"generator_ratio=0.25.*model.num_attention_heads=2"):
         generator_config(tiny_encoder(num_attention_heads=2).config, 0.25)
 
 
@@ -94,7 +95,7 @@ def test_generator_ratio_error_at_build_time(compose):
     from bertlab.train import build
 
     cfg = compose("objective=rtd", "model=bert_tiny", "data.max_length=32")  # 2 heads × 1/4
-    with pytest.raises((ConfigKeyError, InstantiationException), match="objective.module.generator_ratio"):
+    with pytest.raises((ConfigError, InstantiationException), match="objective.module.generator_ratio"):
         build(cfg)
 
 

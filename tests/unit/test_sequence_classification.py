@@ -14,7 +14,7 @@ from bertlab import hub
 from bertlab.build import build, build_reports
 from bertlab.errors import ConfigError
 from bertlab.evaluation.confusion import expand_confusion, format_confusion, save_confusion_png
-from bertlab.models.encoder import ConfigKeyError, EncoderSpec, PretrainedEncoder
+from bertlab.models.encoder import EncoderSpec, PretrainedEncoder
 from bertlab.objectives.sequence_classification import (
     SequenceClassification,
     classification_loss,
@@ -45,7 +45,7 @@ def test_export_to_bert_for_sequence_classification_is_a_rename():
 
 
 def test_num_labels_that_disagrees_with_the_data_is_a_clear_error():
-    with pytest.raises(ConfigKeyError, match="num_labels=3 disagrees with the data, which has 2 labels"):
+    with pytest.raises(ConfigError, match="num_labels=3 disagrees with the data, which has 2 labels"):
         _module(num_labels=3)
     assert _module(num_labels=2).head.classifier.out_features == 2
     assert _module(id2label=None, num_labels=4).id2label == {i: f"LABEL_{i}" for i in range(4)}
@@ -95,7 +95,7 @@ def test_reinit_draws_the_top_layers_and_pooler_afresh_and_keeps_the_rest():
         assert torch.equal(state[f"encoder.layer.{layer}.output.LayerNorm.weight"], torch.ones(384))
     assert not torch.allclose(module.head.pooler.dense.weight, reference["pooler.dense.weight"])
     for count in (7, -1):
-        with pytest.raises(ConfigKeyError, match=f"reinit_top_layers={count}: expected 0..6"):
+        with pytest.raises(ConfigError, match=f"reinit_top_layers={count}: expected 0..6"):
             SequenceClassification(
                 PretrainedEncoder("minilm_l6").build(vocab_size=30522, pad_token_id=0),
                 adamw,
@@ -103,7 +103,7 @@ def test_reinit_draws_the_top_layers_and_pooler_afresh_and_keeps_the_rest():
                 reinit_top_layers=count,
             )
     albert = EncoderSpec("albert", **TINY, embedding_size=16).build(vocab_size=100, pad_token_id=0)
-    with pytest.raises(ConfigKeyError, match="no list of separate layers"):
+    with pytest.raises(ConfigError, match="no list of separate layers"):
         SequenceClassification(albert, adamw, id2label=LABELS, reinit_top_layers=1)
 
 
@@ -204,7 +204,7 @@ def test_loss_per_task_equals_the_exported_hf_model_loss(task, id2label, labels)
 
 
 def test_regression_needs_one_output_and_unknown_metrics_fail():
-    with pytest.raises(ConfigKeyError, match="regression predicts one value; num_labels=2"):
+    with pytest.raises(ConfigError, match="regression predicts one value; num_labels=2"):
         _module(task="regression", metrics=["pearson"])
     with pytest.raises(ConfigError, match="unknown for task single_label: pearson"):
         _module(metrics=["pearson"])

@@ -8,9 +8,10 @@ import json
 
 import pytest
 
-from bertlab.data.squad import SquadFormatError, read_squad
+from bertlab.data.squad import read_squad
 from bertlab.data.squad_datamodule import SQuADv2DataModule, oversample_unanswerable, training_titles
 from bertlab.data.squad_features import CLS_INDEX, check_lengths, make_windows
+from bertlab.errors import DataError
 from tests.conftest import FIXTURE_DATA
 
 SQUAD_DIR = FIXTURE_DATA / "squad"
@@ -49,7 +50,7 @@ def test_missing_key_names_file_and_json_path(tmp_path):
     document = _document()
     del document["data"][1]["paragraphs"][0]["qas"][1]["answers"][0]["answer_start"]
     path = _write(tmp_path, document)
-    with pytest.raises(SquadFormatError) as err:
+    with pytest.raises(DataError) as err:
         read_squad(path, training=True)
     assert str(path) in str(err.value)
     assert "$.data[1].paragraphs[0].qas[1].answers[0]: missing key 'answer_start'" in str(err.value)
@@ -58,11 +59,11 @@ def test_missing_key_names_file_and_json_path(tmp_path):
 def test_wrong_type_and_invalid_json_are_named(tmp_path):
     document = _document()
     document["data"][0]["paragraphs"][0]["context"] = 42
-    with pytest.raises(SquadFormatError, match=r"\$\.data\[0\]\.paragraphs\[0\]\.context: expected str"):
+    with pytest.raises(DataError, match=r"\$\.data\[0\]\.paragraphs\[0\]\.context: expected str"):
         read_squad(_write(tmp_path, document), training=False)
     broken = tmp_path / "broken.json"
     broken.write_text('{"data": [\n  {"title": }]}')
-    with pytest.raises(SquadFormatError, match="line 2"):
+    with pytest.raises(DataError, match="line 2"):
         read_squad(broken, training=False)
 
 
@@ -70,7 +71,7 @@ def test_impossible_question_with_answers_is_an_error(tmp_path):
     document = _document()
     qa = document["data"][0]["paragraphs"][0]["qas"][2]
     qa["answers"] = copy.deepcopy(qa["plausible_answers"])
-    with pytest.raises(SquadFormatError, match=r"qas\[2\]: is_impossible is true but the question carries 1"):
+    with pytest.raises(DataError, match=r"qas\[2\]: is_impossible is true but the question carries 1"):
         read_squad(_write(tmp_path, document), training=False)
 
 
@@ -83,7 +84,7 @@ def test_misplaced_answer_training_skips_with_count_evaluation_keeps(tmp_path, c
     assert "skipped 1 of 11 answers" in caplog.text
     evaluation = {e.id: e for e in read_squad(path, training=False)}
     assert evaluation["q-arch"].answers[0].text == "150 metres"
-    with pytest.raises(SquadFormatError, match="max_bad_answer_fraction=0.05"):
+    with pytest.raises(DataError, match="max_bad_answer_fraction=0.05"):
         read_squad(path, training=True, max_bad_fraction=0.05)
 
 
@@ -179,9 +180,9 @@ def test_local_split_is_by_title_and_deterministic():
 
 
 def test_max_seq_length_above_position_limit_is_an_error(compose):
-    from bertlab.models.encoder import ConfigKeyError
+    from bertlab.models.encoder import ConfigError
     from bertlab.train import build
 
     cfg = compose("experiment=squad_v2_local", "debug=smoke", "data.max_length=1024", data_dir=SQUAD_DIR)
-    with pytest.raises(ConfigKeyError, match="max_length=1024 exceeds the model's position limit"):
+    with pytest.raises(ConfigError, match="max_length=1024 exceeds the model's position limit"):
         build(cfg)

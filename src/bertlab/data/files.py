@@ -23,10 +23,6 @@ from bertlab.errors import DataError
 DATA_DIR_ENV = "BERTLAB_DATA_DIR"
 
 
-class DataFileError(DataError):
-    """A data file is missing, unreachable or corrupt."""
-
-
 @dataclass(frozen=True)
 class RemoteFile:
     """A data file bertlab knows how to find or fetch."""
@@ -62,7 +58,7 @@ def resolve(remote: RemoteFile, data_dir: str | Path, download: bool = True) -> 
             return candidate
     target = remote.candidates(data_dir)[0]
     if not download:
-        raise DataFileError(
+        raise DataError(
             f"{remote.name} not found: expected {target} (or {target}.gz). "
             f"Download it from {remote.url} or set {DATA_DIR_ENV} / paths.data_dir to the directory holding it."
         )
@@ -75,7 +71,7 @@ def _download_verified(remote: RemoteFile, target: Path) -> None:
         with urllib.request.urlopen(remote.url, timeout=30) as response:
             payload = response.read()
     except OSError as err:
-        raise DataFileError(
+        raise DataError(
             f"{remote.name} not found at {target} (or {target}.gz) and downloading {remote.url} failed ({err}). "
             f"Place the file there or set {DATA_DIR_ENV} / paths.data_dir to a directory that holds it."
         ) from err
@@ -87,7 +83,7 @@ def write_verified(payload: bytes, remote: RemoteFile, target: Path) -> None:
     content = gzip.decompress(payload) if payload[:2] == b"\x1f\x8b" else payload
     digest = hashlib.new(remote.algorithm, content).hexdigest()
     if digest != remote.sha256:
-        raise DataFileError(
+        raise DataError(
             f"checksum mismatch for {remote.url}: {remote.algorithm} {digest}, expected {remote.sha256}; "
             "the file was not used."
         )
@@ -126,7 +122,7 @@ def resolve_zip_members(
         return found
     targets = {m: members[m].candidates(data_dir)[0] for m in missing}
     if not download:
-        raise DataFileError(
+        raise DataError(
             f"{', '.join(str(t) for t in targets.values())} not found. Download {archive.url}, unzip it and place "
             f"the files there, or set {DATA_DIR_ENV} / paths.data_dir to the directory holding them."
         )
@@ -136,7 +132,7 @@ def resolve_zip_members(
             try:
                 content = zipped.read(member)
             except KeyError as err:
-                raise DataFileError(f"{archive.url} has no member {member!r}") from err
+                raise DataError(f"{archive.url} has no member {member!r}") from err
             write_verified(content, members[member], targets[member])
             found[member] = targets[member]
     return found
@@ -148,13 +144,13 @@ def _fetch_archive(archive: RemoteArchive, targets: dict[str, Path]) -> bytes:
         with urllib.request.urlopen(archive.url, timeout=30) as response:
             payload = response.read()
     except OSError as err:
-        raise DataFileError(
+        raise DataError(
             f"{expected} not found and downloading {archive.url} failed ({err}). Unzip the archive there or set "
             f"{DATA_DIR_ENV} / paths.data_dir to a directory that holds the files."
         ) from err
     digest = sha256_bytes(payload)
     if digest != archive.sha256:
-        raise DataFileError(
+        raise DataError(
             f"checksum mismatch for {archive.url}: sha256 {digest}, expected {archive.sha256}; nothing was extracted."
         )
     return payload

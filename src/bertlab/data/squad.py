@@ -23,10 +23,6 @@ from bertlab.errors import DataError
 log = logging.getLogger(__name__)
 
 
-class SquadFormatError(DataError):
-    """A SQuAD file does not follow the official schema; the message names the file and JSON path."""
-
-
 @dataclass(frozen=True)
 class Answer:
     text: str
@@ -55,8 +51,8 @@ class _Reader:
     bad_answers: int = 0
     total_answers: int = 0
 
-    def fail(self, where: str, message: str) -> SquadFormatError:
-        return SquadFormatError(f"{self.path}: {where}: {message}")
+    def fail(self, where: str, message: str) -> DataError:
+        return DataError(f"{self.path}: {where}: {message}")
 
     def field(self, node: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
         if not isinstance(node, dict):
@@ -128,15 +124,13 @@ def read_squad(path: str | Path, training: bool, max_bad_fraction: float = 0.01)
     try:
         document = json.loads(files.open_text(path))
     except json.JSONDecodeError as err:
-        raise SquadFormatError(
-            f"{path}: line {err.lineno} column {err.colno}: invalid JSON ({err.msg})"
-        ) from err
+        raise DataError(f"{path}: line {err.lineno} column {err.colno}: invalid JSON ({err.msg})") from err
     reader = _Reader(path, training)
     examples = reader.read(document)
     ids = [e.id for e in examples]
     if len(set(ids)) != len(ids):
         duplicate = next(i for i in ids if ids.count(i) > 1)
-        raise SquadFormatError(f"{path}: question id {duplicate!r} occurs more than once")
+        raise DataError(f"{path}: question id {duplicate!r} occurs more than once")
     if reader.bad_answers:
         fraction = reader.bad_answers / max(reader.total_answers, 1)
         log.warning(
@@ -146,7 +140,7 @@ def read_squad(path: str | Path, training: bool, max_bad_fraction: float = 0.01)
             reader.total_answers,
         )
         if fraction > max_bad_fraction:
-            raise SquadFormatError(
+            raise DataError(
                 f"{path}: {reader.bad_answers} of {reader.total_answers} answers ({fraction:.1%}) are not at their "
                 f"answer_start, above data.max_bad_answer_fraction={max_bad_fraction}"
             )

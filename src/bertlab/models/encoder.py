@@ -26,10 +26,6 @@ _POOLED = {"bert", "albert"}
 POOLER_STATE = "bertlab_pooler_state"
 
 
-class ConfigKeyError(ConfigError):
-    """A config value that names a key the underlying library does not know, or an inconsistent value."""
-
-
 def _model_kwargs(model_type: str, attn_implementation: str) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"attn_implementation": attn_implementation}
     if model_type in _POOLED:
@@ -65,12 +61,12 @@ def reinitialize_top_layers(model: PreTrainedModel, count: int) -> None:
     """
     layers = getattr(getattr(model, "encoder", None), "layer", None)
     if not isinstance(layers, nn.ModuleList) or len(layers) == 0:
-        raise ConfigKeyError(
+        raise ConfigError(
             f"objective.module.reinit_top_layers={count}: model_type={model.config.model_type} has no list of "
             "separate layers to re-initialise (ALBERT shares one layer)"
         )
     if not 0 <= count <= len(layers):
-        raise ConfigKeyError(
+        raise ConfigError(
             f"objective.module.reinit_top_layers={count}: expected 0..{len(layers)} (the encoder's layer count)"
         )
     for layer in layers[len(layers) - count :]:
@@ -96,7 +92,7 @@ class EncoderSpec:
         unknown = sorted(set(config) - known)
         if unknown:
             cls = type(AutoConfig.for_model(model_type)).__name__
-            raise ConfigKeyError(
+            raise ConfigError(
                 f"model.{unknown[0]} is not a field of transformers' {cls} (model_type={model_type})"
             )
         self.model_type, self.attn_implementation, self.config = model_type, attn_implementation, config
@@ -143,7 +139,7 @@ class PretrainedEncoder:
         target = hub.resolve(self.path)
         config = AutoConfig.from_pretrained(target)
         if vocab_size != config.vocab_size:
-            raise ConfigKeyError(
+            raise ConfigError(
                 f"model.path={self.path!r} has vocab_size={config.vocab_size} but the tokenizer has {vocab_size} "
                 "tokens; use the tokenizer saved with the model (tokenizer.name_or_path)"
             )

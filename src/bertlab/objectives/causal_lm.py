@@ -16,7 +16,8 @@ from torchmetrics import MeanMetric
 from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from bertlab.data.masking import IGNORE_INDEX
-from bertlab.models.encoder import ConfigKeyError, position_limit
+from bertlab.errors import ConfigError
+from bertlab.models.encoder import position_limit
 from bertlab.models.hf_names import load_encoder
 from bertlab.objectives.base import Objective
 
@@ -44,7 +45,7 @@ class CausalLanguageModeling(Objective):
         super().__init__(optimizer, scheduler)
         config = encoder.config
         if config.model_type not in _CAUSAL and not getattr(config, "is_decoder", False):
-            raise ConfigKeyError(
+            raise ConfigError(
                 f"objective=clm needs a causal decoder (e.g. model=gpt2_mini); model.model_type="
                 f"{config.model_type} attends in both directions"
             )

@@ -32,8 +32,8 @@ from transformers import (
 )
 
 from bertlab.data.masking import IGNORE_INDEX
+from bertlab.errors import ConfigError
 from bertlab.models.dropout import FastDropout, use_fast_dropout
-from bertlab.models.encoder import ConfigKeyError
 from bertlab.models.heads import MaskedLMHead, RTDHead, init_like
 from bertlab.models.hf_names import load_encoder, load_renamed, mlm_head_state, rtd_head_state
 from bertlab.objectives.base import ENCODER_INPUTS, Objective
@@ -45,7 +45,7 @@ _STAGES = {"train": 0, "val": 1, "test": 2}  # separate sampling streams
 def _scaled(value: int, ratio: float, key: str) -> int:
     scaled = value * ratio
     if scaled < 1 or abs(scaled - round(scaled)) > 1e-6:
-        raise ConfigKeyError(
+        raise ConfigError(
             f"objective.module.generator_ratio={ratio} × model.{key}={value} = {scaled:g} is not a whole "
             f"positive number; choose a generator_ratio that divides model.{key} (e.g. 1/{value})"
         )
@@ -58,7 +58,7 @@ def generator_config(config: PretrainedConfig, ratio: float) -> PretrainedConfig
     Scaling the heads keeps the head dimension, as ELECTRA's generators do (base: 768/12 → 256/4).
     """
     if not hasattr(config, "num_attention_heads") or getattr(config, "is_decoder", False):
-        raise ConfigKeyError(
+        raise ConfigError(
             f"objective=rtd needs a bidirectional encoder; model.model_type={config.model_type}"
         )
     return AutoConfig.for_model(
@@ -224,7 +224,7 @@ class ReplacedTokenDetection(Objective):
         """The discriminator as ``ElectraForPreTraining`` (the directory itself: it is what gets fine-tuned)
         and the generator as ``ElectraForMaskedLM`` in ``generator/``."""
         if self.encoder.config.model_type not in ("bert", "electra"):
-            raise ConfigKeyError(
+            raise ConfigError(
                 f"RTD export writes ELECTRA models; model.model_type={self.encoder.config.model_type} has no "
                 "ELECTRA equivalent"
             )

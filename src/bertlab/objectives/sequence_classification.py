@@ -22,8 +22,9 @@ from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassConfusionMatrix
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
+from bertlab.errors import ConfigError
 from bertlab.evaluation.classification_metrics import build_metrics, check_task
-from bertlab.models.encoder import POOLER_STATE, ConfigKeyError, reinitialize_top_layers
+from bertlab.models.encoder import POOLER_STATE, reinitialize_top_layers
 from bertlab.models.heads import SequenceClassificationHead, init_like
 from bertlab.models.hf_names import classification_head_state, load_encoder, load_renamed
 from bertlab.objectives.base import ENCODER_INPUTS, Objective
@@ -63,15 +64,13 @@ def resolve_labels(id2label: Mapping[int, str] | None, num_labels: int | None) -
     """The label names the data provides, checked against an explicit ``objective.module.num_labels``."""
     if id2label is None:
         if num_labels is None:
-            raise ConfigKeyError(
-                "objective.module.num_labels is not set and the datamodule provides no labels"
-            )
+            raise ConfigError("objective.module.num_labels is not set and the datamodule provides no labels")
         return {i: f"LABEL_{i}" for i in range(num_labels)}
     labels = {int(k): str(v) for k, v in id2label.items()}
     if sorted(labels) != list(range(len(labels))):
-        raise ConfigKeyError(f"label ids {sorted(labels)} are not 0..{len(labels) - 1}")
+        raise ConfigError(f"label ids {sorted(labels)} are not 0..{len(labels) - 1}")
     if num_labels is not None and num_labels != len(labels):
-        raise ConfigKeyError(
+        raise ConfigError(
             f"objective.module.num_labels={num_labels} disagrees with the data, which has {len(labels)} labels "
             f"({', '.join(f'{i}={n}' for i, n in labels.items())}); remove the override or fix the data"
         )
@@ -119,7 +118,7 @@ class SequenceClassification(Objective):
         self.id2label = resolve_labels(id2label, num_labels)
         self.task, self.metric_names = check_task(task), tuple(metrics)
         if task == "regression" and len(self.id2label) != 1:
-            raise ConfigKeyError(f"data.task=regression predicts one value; num_labels={len(self.id2label)}")
+            raise ConfigError(f"data.task=regression predicts one value; num_labels={len(self.id2label)}")
         self.save_hyperparameters(
             {
                 "id2label": self.id2label,
@@ -149,7 +148,7 @@ class SequenceClassification(Objective):
     def hf_models(self) -> dict[str, PreTrainedModel]:
         """``BertForSequenceClassification``: our pooler is its ``bert.pooler``, our classifier its ``classifier``."""
         if self.encoder.config.model_type != "bert":
-            raise ConfigKeyError(
+            raise ConfigError(
                 f"sequence-classification export writes BERT models; model_type={self.encoder.config.model_type} "
                 "keeps its pooler elsewhere"
             )
