@@ -16,16 +16,19 @@ import time
 import torch
 
 
-def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 10) -> float:
-    """Best FLOP/s of a square matmul over ``repeats`` (all threads)."""
-    a = torch.randn(size, size, dtype=dtype)
-    b = torch.randn(size, size, dtype=dtype)
+def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 10, device: str = "cpu") -> float:
+    """Best FLOP/s of a square matmul over ``repeats`` (all threads; on CUDA, synchronised per call)."""
+    a = torch.randn(size, size, dtype=dtype, device=device)
+    b = torch.randn(size, size, dtype=dtype, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for _ in range(2):
         a @ b
     best = 0.0
     for _ in range(repeats):
+        sync()
         start = time.perf_counter()
         a @ b
+        sync()
         best = max(best, 2 * size**3 / (time.perf_counter() - start))
     return best
 

@@ -19,6 +19,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 
 SIZES = {
     "bert_mini": ["model=bert_mini"],
@@ -29,16 +30,19 @@ SIZES = {
         "model.num_attention_heads=12",
         "model.intermediate_size=1536",
     ],
+    "bert_base": ["model=bert_base"],  # benchmarks/gpu_check.py
+    "tiny": ["model=bert_tiny"],  # benchmarks/gpu_check.py --dry-run
 }
 SETTINGS = [("hf", "32-true"), ("hf", "bf16-mixed"), ("bertlab", "32-true"), ("bertlab", "bf16-mixed")]
 
 
-def _compose(size: str, precision: str, block: int, batch: int, steps: int):
+def _compose(size: str, precision: str, block: int, batch: int, steps: int, extra: Sequence[str] = ()):
     from benchmarks.common import compose_run
 
     return compose_run(
         [
             *SIZES[size],
+            *extra,
             f"data.max_length={block}",
             f"data.batch_size={batch}",
             f"trainer.precision={precision}",
@@ -53,14 +57,16 @@ def _compose(size: str, precision: str, block: int, batch: int, steps: int):
     )
 
 
-def run_bertlab(size: str, precision: str, block: int, batch: int, steps: int, warmup: int) -> dict:
+def run_bertlab(
+    size: str, precision: str, block: int, batch: int, steps: int, warmup: int, extra: Sequence[str] = ()
+) -> dict:
     from hydra.utils import instantiate
 
     from benchmarks.common import StepTimer
     from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
-    cfg = _compose(size, precision, block, batch, steps + warmup)
+    cfg = _compose(size, precision, block, batch, steps + warmup, extra)
     configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
     timer = StepTimer(warmup)
@@ -71,7 +77,10 @@ def run_bertlab(size: str, precision: str, block: int, batch: int, steps: int, w
     return {"seconds": timer.elapsed, "steps": timer.timed_steps, "config": module.encoder.config.to_dict()}
 
 
-def run_hf(size: str, precision: str, block: int, batch: int, steps: int, warmup: int) -> dict:
+def run_hf(
+    size: str, precision: str, block: int, batch: int, steps: int, warmup: int, extra: Sequence[str] = ()
+) -> dict:
+    """``extra`` overrides select data and model for both sides; the HF side runs on CUDA when it is there."""
     import tempfile
 
     import torch
@@ -85,7 +94,7 @@ def run_hf(size: str, precision: str, block: int, batch: int, steps: int, warmup
 
     from bertlab.train import build
 
-    cfg = _compose(size, "32-true", block, batch, steps + warmup)
+    cfg = _compose(size, "32-true", block, batch, steps + warmup, extra)
     cfg.model.fast_dropout = False  # plain transformers: torch's dropout, transformers' SDPA attention
     datamodule, module = build(cfg)  # the same tokenizer, blocks and encoder configuration
     datamodule.prepare_data()
@@ -112,7 +121,7 @@ def run_hf(size: str, precision: str, block: int, batch: int, steps: int, warmup
         max_steps=steps + warmup,
         per_device_train_batch_size=batch,
         learning_rate=5e-4,
-        use_cpu=True,
+        use_cpu=not torch.cuda.is_available(),
         bf16=precision == "bf16-mixed",
         report_to=[],
         save_strategy="no",
@@ -204,7 +213,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--sizes", nargs="+", default=["bert_mini", "minilm"], choices=list(SIZES))
     parser.add_argument("--block", type=int, default=128)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=20)

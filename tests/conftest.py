@@ -19,7 +19,9 @@ FIXTURE_DATA = FIXTURES / "data"
 # Overrides that make the hand-written fixture corpus big enough for train/val/test splits. Chunks are held out
 # by a hash of their text; with split_seed 1301 each split of the fixture t8 holds at least 3 documents (NSP
 # draws negatives from another document), and each split of tiny_shakespeare at least one block of 32 tokens.
+# The default run reads tiny Shakespeare (one document); these tests read the t8 fixture.
 SMALL_SPLITS = [
+    "data=shakespeare",
     "data.val_fraction=0.2",
     "data.test_fraction=0.2",
     "data.split_chunk_sentences=4",

@@ -3,10 +3,12 @@
 Whether bf16 autocast pays on a CPU depends on the CPU: with AVX512-BF16 and no AMX, one x86 kind runs bf16
 matmuls at ~4× its fp32 rate and another at half of it (README, Performance). So on CPU a probe times the
 run's two feed-forward linear layers (``(rows, H) → (rows, I) → (rows, H)``, the bulk of an encoder's
-FLOPs) in fp32 and under bf16 autocast, interleaved, and picks ``bf16-mixed`` only when it is clearly faster
+FLOPs) in fp32 and under bf16 autocast, interleaved, on one thread, and picks ``bf16-mixed`` only when it is clearly faster
 (``BF16_MARGIN``): the rest of a training step (elementwise ops, fp32 optimizer state, autocast's weight
-casts) does not speed up with the matmuls. The probe takes a few tens of milliseconds; its result is cached
-per CPU model, torch version, thread count and layer shape under ``<cache_dir>/precision/``.
+casts) does not speed up with the matmuls. One thread, because the ratio is a property of the core's
+instructions, and on a shared machine other processes stall multi-threaded kernels at their barriers, which
+distorts the two dtypes differently. The probe takes about 0.2 s on an idle core; its result is cached per CPU
+model, torch version and layer shape under ``<cache_dir>/precision/``.
 
 On CUDA: ``bf16-mixed`` where the GPU supports it, else ``16-mixed``. Several CPU processes (DDP) cannot
 agree on a probe before they start, so they get ``32-true``. An explicit precision is used as given.
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"
 BF16_MARGIN = 1.25  # bf16 must reach this multiple of the fp32 rate to be chosen
-PROBE_FLOPS = 2e9  # per probe call; sets the number of rows (64..1024) for the layer shape
+PROBE_FLOPS = 1e9  # per probe call; sets the number of rows (64..1024) for the layer shape
 PROBE_REPEATS = 5
 
 
@@ -85,8 +87,8 @@ def time_interleaved(runs: dict[str, Callable[[], object]], repeats: int = PROBE
 
 
 def probe_cpu(hidden_size: int, intermediate_size: int) -> dict[str, float]:
-    """Measured FLOP/s of the feed-forward pair in fp32 and under CPU bf16 autocast (fp32 weights cast per
-    call, as in training). Uses its own generator: the run's RNG stream is untouched."""
+    """Measured FLOP/s of the feed-forward pair on one thread in fp32 and under CPU bf16 autocast (fp32
+    weights cast per call, as in training). Uses its own generator: the run's RNG stream is untouched."""
     rows = probe_rows(hidden_size, intermediate_size)
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(rows, hidden_size, generator=generator)  # (R, H)
@@ -100,8 +102,13 @@ def probe_cpu(hidden_size: int, intermediate_size: int) -> dict[str, float]:
         with torch.autocast("cpu", dtype=torch.bfloat16):
             return F.linear(F.linear(x, w_in), w_out)
 
-    with torch.no_grad():
-        seconds = time_interleaved({"fp32": fp32, "bf16": bf16})
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            seconds = time_interleaved({"fp32": fp32, "bf16": bf16})
+    finally:
+        torch.set_num_threads(threads)
     flops = 4 * rows * hidden_size * intermediate_size
     return {name: flops / value for name, value in seconds.items()}
 
@@ -127,7 +134,6 @@ def cpu_choice(hidden_size: int, intermediate_size: int, cache_dir: str | Path |
     key = {
         "cpu": cpu_model(),
         "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
         "hidden_size": hidden_size,
         "intermediate_size": intermediate_size,
     }

@@ -25,7 +25,7 @@ def test_unknown_model_field_is_rejected(compose):
 
 
 def test_missing_data_offline_names_path_and_url(compose, tmp_path):
-    cfg = compose("debug=smoke", "data.download=false", data_dir=tmp_path)
+    cfg = compose("debug=smoke", "data=shakespeare", "data.download=false", data_dir=tmp_path)
     datamodule, _ = build(cfg)
     with pytest.raises(DataError) as err:
         datamodule.prepare_data()

@@ -23,7 +23,11 @@ def test_wheel_contains_configs_and_composes_outside_the_repo(tmp_path):
     wheel = next((tmp_path / "dist").glob("bertlab-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        assert {"bertlab/conf/train.yaml", "bertlab/conf/experiment/mlm_shakespeare.yaml"} <= names
+        assert {
+            "bertlab/conf/train.yaml",
+            "bertlab/conf/experiment/mlm_shakespeare.yaml",
+            "bertlab/data/packaged/tiny_shakespeare.txt.gz",  # the default run's corpus
+        } <= names
         archive.extractall(tmp_path / "site")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     result = subprocess.run(

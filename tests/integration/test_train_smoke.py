@@ -46,7 +46,11 @@ SMOKE_OVERRIDES: dict[str, list[str]] = {
     # bert_tiny has 2 heads: a 1/2-width generator (1 head) instead of ELECTRA's 1/4
     "electra_shakespeare": ["objective.module.generator_ratio=0.5", *SMALL_SPLITS, "data.max_length=32"],
     # data=shakespeare_tiny: the fixture's tiny corpus holds 3 training blocks of 32 tokens (static masking copies them)
-    "roberta_dynamic_masking": [*SMALL_SPLITS, "data.max_length=32", "data.batch_size=2"],
+    "roberta_dynamic_masking": [
+        *SMALL_SPLITS[1:],
+        "data.max_length=32",
+        "data.batch_size=2",
+    ],  # its tiny data
 }
 
 

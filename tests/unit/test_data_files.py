@@ -48,3 +48,20 @@ def test_checksum_mismatch_leaves_nothing_behind(tmp_path):
         resolve(_remote(source.as_uri()), tmp_path / "data")
     target_dir = tmp_path / "data" / "shakespeare"
     assert not target_dir.exists() or not any(target_dir.iterdir())
+
+
+def test_packaged_tiny_shakespeare_is_used_only_when_the_data_directory_lacks_it(tmp_path):
+    from bertlab.data.files import PACKAGED_DIR
+    from bertlab.data.shakespeare import SOURCES
+
+    tiny = SOURCES["tiny"]
+    packaged = resolve(tiny, tmp_path / "empty", download=False)
+    assert packaged == PACKAGED_DIR / "tiny_shakespeare.txt.gz"
+    assert hashlib.sha256(open_text(packaged).encode()).hexdigest() == tiny.sha256  # the official file
+    (tmp_path / "data" / "shakespeare").mkdir(parents=True)
+    (tmp_path / "data" / "shakespeare" / "tiny_shakespeare.txt").write_bytes(CONTENT)
+    assert (
+        resolve(tiny, tmp_path / "data", download=False) == tmp_path / "data/shakespeare/tiny_shakespeare.txt"
+    )
+    with pytest.raises(DataError, match="t8.shakespeare.txt"):  # t8 ships with nothing
+        resolve(SOURCES["t8"], tmp_path / "empty", download=False)

@@ -1,8 +1,9 @@
 """Find a data file in the data directory, or download it once and verify its checksum.
 
 A data set is described by a :class:`RemoteFile`: the file name bertlab looks for, the official URL and the
-sha256 of the decompressed content. Lookup order: ``<data_dir>/<subdir>/<name>``, then the same with ``.gz``.
-When neither exists the file is downloaded to a temporary name, verified, and only then renamed into place,
+sha256 of the decompressed content. Lookup order: ``<data_dir>/<subdir>/<name>``, then the same with ``.gz``,
+then the copy shipped inside the package (only tiny Shakespeare, the default run's corpus, so that
+``bertlab-train`` runs offline on a fresh install). When none exists the file is downloaded to a temporary name, verified, and only then renamed into place,
 so a failed or corrupt download never leaves a half-written file behind.
 """
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from bertlab.errors import DataError
 
 DATA_DIR_ENV = "BERTLAB_DATA_DIR"
+PACKAGED_DIR = Path(__file__).resolve().parent / "packaged"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class RemoteFile:
     algorithm: str = (
         "sha256"  # hashlib name of the digest above; some publishers give only md5/sha1 (SQuAD v2.0)
     )
+    packaged: str | None = None  # file name in bertlab/data/packaged/, used when the data directory lacks it
 
     def candidates(self, data_dir: str | Path) -> list[Path]:
         base = Path(data_dir).expanduser() / self.subdir
@@ -56,6 +59,8 @@ def resolve(remote: RemoteFile, data_dir: str | Path, download: bool = True) -> 
     for candidate in remote.candidates(data_dir):
         if candidate.is_file():
             return candidate
+    if remote.packaged is not None and (PACKAGED_DIR / remote.packaged).is_file():
+        return PACKAGED_DIR / remote.packaged
     target = remote.candidates(data_dir)[0]
     if not download:
         raise DataError(
