@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import re
+import subprocess
+import sys
 
 import pytest
 from hydra.utils import instantiate
@@ -10,7 +14,9 @@ from hydra.utils import instantiate
 from bertlab.build import build
 from bertlab.errors import ConfigError, DataError
 from bertlab.train import train
-from tests.conftest import SMALL_SPLITS
+from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
+
+JAMO = re.compile("[\u1100-\u11ff]")  # conjoining jamo: what BERT's normaliser makes of Hangul
 
 # a Korean vocabulary trained on the fixture instead of the encoder's saved one (debug=smoke: a random encoder)
 KOREAN_VOCAB = ["tokenizer=wordpiece_korean", "~tokenizer.name_or_path"]
@@ -75,3 +81,25 @@ def test_klue_presets_read_the_release_json_and_train(compose, preset, labels, m
     batch = next(iter(datamodule.val_dataloader()))
     assert ("token_type_ids" in batch) == pair
     assert math.isfinite(train(cfg))
+
+
+def _inspect(tmp_path, data_dir, *overrides: str) -> str:
+    env = {**os.environ, "BERTLAB_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "200"}
+    command = [sys.executable, "-m", "bertlab.inspect", "experiment=korean_mlm", f"paths.data_dir={data_dir}"]
+    command += [f"hydra.run.dir={tmp_path / 'run'}", *overrides]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_korean_mlm_inspect_shows_hangul_intact_and_whole_words_masked(tmp_path):
+    out = _inspect(tmp_path, FIXTURE_DATA, *SMALL_SPLITS, "data.max_length=64")
+    assert "[MASK]" in out and not JAMO.search(out)
+    assert any(word in out for word in ("국민", "법률", "도서관", "국가는"))
+
+
+@pytest.mark.realdata
+def test_korean_mlm_on_the_real_corpus_keeps_hangul(real_data_dir, tmp_path):
+    out = _inspect(tmp_path, real_data_dir)
+    assert "[MASK]" in out and "[UNK]" not in out and not JAMO.search(out)
+    assert len(re.findall("[가-힣]{2,}", out)) > 50  # a 128-token block of whole syllables
