@@ -124,3 +124,27 @@ def test_pairs_get_token_types_and_are_truncated_longest_first(bert_tokenizer):
     )  # the long side was cut
     single = encode_texts(bert_tokenizer, [("one " * 40,)], max_length=8)
     assert single.token_type_ids is None and single.input_ids[0][-1] == sep and len(single.input_ids[0]) == 8
+
+
+def test_a_saved_hugging_face_dataset_reads_like_files_with_its_class_names(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    from bertlab.data.classification_datamodule import ClassificationDataModule
+
+    features = datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["pos", "neg"])}
+    )
+    splits = {
+        "train": {"text": ["good", "bad", "fine", "awful"], "label": [0, 1, 0, 1]},
+        "validation": {"text": ["great", ""], "label": [0, 1]},
+    }
+    saved = tmp_path / "reviews"
+    datasets.DatasetDict(
+        {k: datasets.Dataset.from_dict(v, features=features) for k, v in splits.items()}
+    ).save_to_disk(str(saved))
+    dm = ClassificationDataModule(dataset={"path": str(saved)}, text_fields=["text"])
+    assert dm.label_names == {"pos": "pos", "neg": "neg"}  # the ClassLabel order, not sorted
+    assert dm.tables["train"].records[1] == {"text": "bad", "label": "neg"}
+    with pytest.raises(DataError, match=r"reviews\[validation\] record:1: field 'text' must be a non-empty"):
+        dm.examples  # noqa: B018
+    with pytest.raises(ConfigError, match="data.train_file and data.validation_file are required"):
+        ClassificationDataModule(train_file="a.csv")

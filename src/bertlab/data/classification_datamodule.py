@@ -7,7 +7,9 @@ validation file); ``format`` (csv | tsv | jsonl, default from the suffix), ``hea
 (single_label | regression | multi_label), ``labels`` (the label set in id order, a list or a mapping
 ``{value in the file: name}``; default: sorted from the training file), ``label_separator`` (multi-label
 values in delimited files), ``metrics`` (``bertlab.evaluation.classification_metrics``; the first is the one
-presets monitor), ``max_length``. ``empty_texts``: ``error`` (an empty text is a data error naming the line)
+presets monitor), ``max_length``. Instead of files, ``dataset`` names a Hugging Face dataset: ``{path: <a
+save_to_disk directory (offline) or a hub name>, name, train_split, validation_split, test_split}`` (splits
+default to train / validation); ``ClassLabel`` columns give the label names and order. ``empty_texts``: ``error`` (an empty text is a data error naming the line)
 or ``skip`` (NSMC's few empty reviews: dropped from training and counted; kept in evaluation as the input
 ``[CLS] [SEP]``, so scores stay over the whole official set and comparable to published ones). ``fetch``, when set, is called once before reading (CoLA's preset downloads
 and verifies its official zip with it).
@@ -27,7 +29,7 @@ from bertlab.data.base import KeyedDataModule
 from bertlab.data.bucketing import BucketBatchSampler
 from bertlab.data.classification import ClassificationDataset, encode_texts
 from bertlab.data.labeled_texts import LabeledTexts, drop_empty, field_keys, label_names, labeled_texts
-from bertlab.data.records import Table, read_table
+from bertlab.data.records import Table, read_table, table_from_hf
 from bertlab.errors import ConfigError
 from bertlab.evaluation.classification_metrics import check_task, metric_names
 
@@ -40,8 +42,8 @@ class ClassificationDataModule(KeyedDataModule):
 
     def __init__(
         self,
-        train_file: str,
-        validation_file: str,
+        train_file: str | None = None,
+        validation_file: str | None = None,
         test_file: str | None = None,
         text_fields: Sequence[str | int] = ("sentence",),
         label_field: str | int = "label",
@@ -61,11 +63,24 @@ class ClassificationDataModule(KeyedDataModule):
         fetch: Callable[..., object] | None = None,
         download: bool = True,
         empty_texts: str = "error",
+        dataset: Mapping | None = None,
     ) -> None:
         super().__init__(batch_size, eval_batch_size, num_workers, seed)
         if max_length < 3:
             raise ConfigError(f"data.max_length={max_length}: needs room for [CLS], a token and [SEP]")
+        self.dataset = dict(dataset) if dataset else None
+        if self.dataset is None and not (train_file and validation_file):
+            raise ConfigError("data.train_file and data.validation_file are required (or data.dataset)")
         self.files = {"train": train_file, "val": validation_file, "test": test_file or validation_file}
+        if self.dataset is not None:
+            splits = {"train": "train", "val": "validation"} | {
+                k: self.dataset[f"{k.replace('val', 'validation')}_split"]
+                for k in ("train", "val", "test")
+                if self.dataset.get(f"{k.replace('val', 'validation')}_split")
+            }
+            splits.setdefault("test", splits["val"])
+            self.files = {k: f"{self.dataset['path']}[{v}]" for k, v in splits.items()}
+            self.hf_splits = splits
         self.text_keys, self.label_key = field_keys(text_fields, label_field)
         self.task = check_task(task)
         self.metrics = metric_names(task, list(metrics))
@@ -82,8 +97,15 @@ class ClassificationDataModule(KeyedDataModule):
         if self.fetch is not None:
             self.fetch(download=self.download)
         read = {}  # a file named twice (test = validation) is read once
-        for path in dict.fromkeys(self.files.values()):
-            read[path] = read_table(path, self.format, self.header, self.quoting)
+        for split, path in self.files.items():
+            if path in read:
+                continue
+            if self.dataset is None:
+                read[path] = read_table(path, self.format, self.header, self.quoting)
+            else:
+                read[path], classes = table_from_hf(self.dataset, self.hf_splits[split])
+                if self.labels is None and self.label_key in classes:  # the dataset's own label order
+                    self.labels = list(classes[self.label_key])
         tables = {split: read[path] for split, path in self.files.items()}
         if self.empty_texts == "skip":
             tables["train"], dropped = drop_empty(tables["train"], self.text_keys)

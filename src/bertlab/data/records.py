@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,3 +136,22 @@ def read_table(
     if not table.records:
         raise DataError(f"{resolved}: no records")
     return table
+
+
+def table_from_hf(spec: Mapping, split: str) -> tuple[Table, dict[str, list[str]]]:
+    """One split of a Hugging Face dataset as a :class:`Table` (``record i`` stands for a line), and the class
+    names of its ``ClassLabel`` columns (whose integer values become those names).
+
+    ``spec``: ``path`` (a ``save_to_disk`` directory offline, or a hub name with the network) and ``name``.
+    """
+    from bertlab.data.sources import load_hf_dataset
+
+    dataset = load_hf_dataset(str(spec["path"]), spec.get("name"), split)
+    names = {c: f.names for c, f in dataset.features.items() if type(f).__name__ == "ClassLabel"}
+    records = dataset.to_list()
+    for record in records:
+        for column, classes in names.items():
+            if isinstance(record.get(column), int) and record[column] >= 0:
+                record[column] = classes[record[column]]
+    origin = f"{spec['path']}[{split}] record"
+    return Table(origin, list(dataset.column_names), records, list(range(len(records)))), names
