@@ -20,6 +20,7 @@ JAMO = re.compile("[\u1100-\u11ff]")  # conjoining jamo: what BERT's normaliser 
 
 # a Korean vocabulary trained on the fixture instead of the encoder's saved one (debug=smoke: a random encoder)
 KOREAN_VOCAB = ["tokenizer=wordpiece_korean", "~tokenizer.name_or_path"]
+SQUAD_SMOKE = ["data.max_length=48", "data.doc_stride=8", "data.max_query_length=16"]
 
 
 @pytest.mark.parametrize(
@@ -103,3 +104,16 @@ def test_korean_mlm_on_the_real_corpus_keeps_hangul(real_data_dir, tmp_path):
     out = _inspect(tmp_path, real_data_dir)
     assert "[MASK]" in out and "[UNK]" not in out and not JAMO.search(out)
     assert len(re.findall("[가-힣]{2,}", out)) > 50  # a 128-token block of whole syllables
+
+
+def test_korquad_preset_reads_the_official_files_and_monitors_character_f1(compose, tmp_path):
+    cfg = compose("experiment=korquad", "debug=smoke", *KOREAN_VOCAB, *SQUAD_SMOKE)
+    assert cfg.objective.monitor == "val/char_f1"
+    datamodule, module = build(cfg)
+    assert {"char_f1", "char_exact"} <= set(module.metric_names)
+    datamodule.setup("fit")
+    examples, _ = datamodule.evaluation_set("val")
+    assert len(examples) == 5 and examples[0].answers[0].text == "서울특별시"
+    assert math.isfinite(train(cfg))
+    header = next((tmp_path / "run" / "csv").rglob("metrics.csv")).read_text().splitlines()[0].split(",")
+    assert {"val/char_f1", "val/char_exact", "val/f1", "test/char_f1"} <= set(header)

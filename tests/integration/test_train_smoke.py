@@ -33,6 +33,8 @@ SMOKE_OVERRIDES: dict[str, list[str]] = {
         "data.label_field=sentiment",
     ],
     "glue": ["data.batch_size=2"],
+    # tests/fixtures/data/korquad/KorQuAD_v1.0_{train,dev}.json (hand-written, official format)
+    "korquad": ["tokenizer=wordpiece_korean", "~tokenizer.name_or_path", *SQUAD_SMOKE],
     # tests/fixtures/data/korean/: hand-written law-like Korean text in the real corpus's layout
     "korean_mlm": [*SMALL_SPLITS, "data.max_length=32", "data.batch_size=2"],
     # tests/fixtures/data/nsmc/ratings_*.txt (official layout); a Korean vocabulary trained on it
