@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bertlab.data.squad import gold_answers, read_squad
+from bertlab.errors import CheckpointError, user_errors_exit
 from bertlab.evaluation import squad_v2
 
 
@@ -64,15 +65,21 @@ def evaluate_run(
     come from that directory instead, through the objective's ``load_exported(directory)``.
     """
     import lightning as L
+    from hydra.utils import instantiate
     from omegaconf import OmegaConf, open_dict
 
     from bertlab.build import build, build_reports
     from bertlab.precision import run_precision
-    from bertlab.resume import find_checkpoint
+    from bertlab.resume import check_readable, find_checkpoint
     from bertlab.runtime import configure_allocator
 
     run_dir = Path(run_dir)
-    cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    config = run_dir / ".hydra" / "config.yaml"
+    if not config.is_file():
+        raise CheckpointError(f"{run_dir} is not a bertlab run directory (no .hydra/config.yaml)")
+    if exported is None:  # a checkpoint that cannot load fails here, before anything is built
+        checkpoint = check_readable(Path(checkpoint)) if checkpoint else find_checkpoint(run_dir)
+    cfg = OmegaConf.load(config)
     with open_dict(cfg):
         cfg.tokenizer = {
             "_target_": "bertlab.tokenization.PretrainedTokenizer",
@@ -90,9 +97,12 @@ def evaluate_run(
     precision = run_precision(
         OmegaConf.merge(cfg.trainer, {"devices": 1}), module.encoder.config, cfg.paths.cache_dir
     )
-    trainer = L.Trainer(
-        accelerator=cfg.trainer.get("accelerator", "cpu"),
+    # the run's trainer settings with the command line's trainer.* overrides, on one device
+    trainer: L.Trainer = instantiate(
+        cfg.trainer,
         devices=1,
+        num_nodes=1,
+        strategy="auto",
         precision=precision.precision,
         default_root_dir=cfg.paths.output_dir,
         logger=False,
@@ -100,8 +110,6 @@ def evaluate_run(
         enable_checkpointing=False,
         callbacks=build_reports(cfg),
     )
-    if exported is None:
-        checkpoint = Path(checkpoint) if checkpoint else find_checkpoint(run_dir)
     run = trainer.validate if split == "val" else trainer.test
     results = run(
         module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None, weights_only=True
@@ -137,8 +145,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@user_errors_exit("bertlab-eval")
 def main(argv: Sequence[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # parse_known_args: overrides may follow options too (``run <dir> --split test key=value``), which
+    # argparse's nargs="*" positional alone refuses
+    args, extra = parser.parse_known_args(argv)
+    unknown = [word for word in extra if args.command != "run" or word.startswith("-") or "=" not in word]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "run":
+        args.overrides = [*args.overrides, *extra]
     if args.command == "squad":
         try:
             result = score_squad(

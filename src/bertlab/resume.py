@@ -8,12 +8,16 @@ missing checkpoint an error; ``never`` starts fresh. An explicit ``ckpt_path`` a
 
 from __future__ import annotations
 
+import logging
+import math
 from pathlib import Path
 
 import torch
 
 from bertlab.errors import CheckpointError
 
+log = logging.getLogger(__name__)
+LAST = "last.ckpt"
 MODES = ("auto", "must", "never")
 
 
@@ -37,15 +41,43 @@ def resolve_checkpoint(resume: str, ckpt_path: str | None, output_dir: str | Pat
     return None
 
 
+def recorded_score(state: dict) -> tuple[float, str] | None:
+    """``(score, mode)`` that ``ModelCheckpoint(monitor=...)`` recorded in a checkpoint of its own, else None."""
+    for key, value in (state.get("callbacks") or {}).items():
+        if key.startswith("ModelCheckpoint{") and isinstance(value, dict) and value.get("monitor"):
+            score = value.get("current_score")
+            if score is not None:
+                return float(score), "min" if "'mode': 'min'" in key else "max"
+    return None
+
+
 def find_checkpoint(run_dir: Path) -> Path:
-    """The run's best checkpoint (``checkpoints/*.ckpt`` other than ``last.ckpt``), else ``last.ckpt``."""
-    candidates = sorted(p for p in (run_dir / "checkpoints").glob("*.ckpt") if p.name != "last.ckpt")
-    if not candidates:
-        last = run_dir / "checkpoints" / "last.ckpt"
-        if last.is_file():
-            return last
-        raise FileNotFoundError(f"no checkpoint in {run_dir / 'checkpoints'}")
-    return candidates[-1]
+    """The checkpoint with the best score recorded in it (``checkpoints/*.ckpt``), else ``last.ckpt``.
+
+    File names do not decide (``epoch009`` sorts after ``epoch010`` once a run has >999 epochs, and a
+    partial file sorts like a whole one); unreadable files are skipped with a warning.
+    """
+    directory = Path(run_dir) / "checkpoints"
+    scored = []
+    for path in sorted(directory.glob("*.ckpt")):
+        if path.name == LAST:
+            continue
+        try:
+            score = recorded_score(torch.load(path, map_location="cpu", weights_only=True, mmap=True))
+        except Exception as err:  # torch raises several types for truncated or foreign files
+            log.warning("skipping unreadable checkpoint %s: %s", path, err)
+            continue
+        if score is not None and math.isfinite(score[0]):
+            scored.append((score, path))
+    if scored:
+        best = max if scored[0][0][1] == "max" else min
+        return best(scored, key=lambda item: item[0][0])[1]
+    last = directory / LAST
+    if last.is_file():
+        return check_readable(last)
+    raise CheckpointError(
+        f"no checkpoint in {directory}: the run saved none (it trained no step?); pass --checkpoint <file>"
+    )
 
 
 def check_readable(path: Path) -> Path:

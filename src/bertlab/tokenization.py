@@ -48,7 +48,7 @@ class PretrainedTokenizer:
     name_or_path: str = "bert-base-uncased"
 
     def build(self, texts: TextSource | None = None) -> PreTrainedTokenizerBase:
-        target = hub.resolve_vocabulary(self.name_or_path)
+        target = hub.resolve_vocabulary(self.name_or_path, key="tokenizer.name_or_path")
         try:
             tokenizer = AutoTokenizer.from_pretrained(target)
         except OSError as err:

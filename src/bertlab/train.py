@@ -22,7 +22,7 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor, RichProgr
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
-from bertlab import atomic, console
+from bertlab import atomic, console, hub
 from bertlab import loggers as bertlab_loggers
 from bertlab.build import build, build_reports
 from bertlab.callbacks.checkpoints import AtomicCheckpointIO
@@ -93,6 +93,8 @@ def train(cfg: DictConfig) -> float | None:
     """Fit (and test) one run; return ``objective.monitor`` for sweepers."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     check_launch(cfg)
+    if cfg.model.get("path") is not None:  # before any work: a missing directory is named as model.path
+        hub.resolve(str(cfg.model.path), key="model.path")
     configure_allocator(cfg.cpu_allocator)
     console.announce(console.started(cfg.paths.output_dir))
     L.seed_everything(cfg.seed, workers=True)

@@ -16,6 +16,7 @@ import os
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +47,20 @@ class RemoteFile:
 def open_text(path: str | Path) -> str:
     """Read a UTF-8 text file, transparently decompressing ``.gz``."""
     path = Path(path)
-    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    return raw.decode("utf-8")
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise DataError(
+            f"{path}: truncated or corrupt gzip file ({err}); expected a complete .gz file. Delete it (bertlab "
+            "downloads it again when data.download=true) or replace it with a complete copy"
+        ) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(
+            f"{path}, line {line}: not UTF-8 text ({err.reason}); expected a UTF-8 file"
+        ) from None
 
 
 def sha256_bytes(data: bytes) -> str:
