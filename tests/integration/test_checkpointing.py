@@ -44,3 +44,29 @@ def test_a_non_finite_loss_stops_the_run_naming_the_step_and_keeps_the_last_good
     assert state["global_step"] == 2
     assert all(torch.isfinite(t).all() for t in state["state_dict"].values() if t.is_floating_point())
     assert not (tmp_path / "run" / "hf").exists()
+
+
+def test_a_requeue_signal_saves_first_then_hands_over_to_the_launchers_handler(compose, tmp_path):
+    import signal
+
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    handed_over = []
+
+    def launcher_requeue(signum, frame):  # what submitit installs for SIGUSR2
+        handed_over.append(torch.load(last, weights_only=True, map_location="cpu")["global_step"])
+
+    previous = signal.signal(signal.SIGUSR2, launcher_requeue)
+    try:
+        cfg = compose(
+            *COLA_NO_VALIDATION,
+            "trainer.max_steps=6",
+            "+callbacks.signal._target_=tests.helpers.SendSignal",
+            "+callbacks.signal.at_step=2",
+            f"+callbacks.signal.signum={int(signal.SIGUSR2)}",
+        )
+        with pytest.raises(SystemExit) as exit_:
+            train(cfg)
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert exit_.value.code == 128 + signal.SIGUSR2
+    assert handed_over == [3]  # last.ckpt of step 3 was on disk when the launcher requeued

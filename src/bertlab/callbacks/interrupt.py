@@ -4,8 +4,9 @@ loss stops the run before anything is saved over the last good checkpoint.
 Lightning alone stops after the batch on SIGTERM and exits 0 with no checkpoint (a scheduler or sweeper sees
 success), and Ctrl-C saves nothing. Here the signal only sets a flag; the next ``on_train_batch_end`` (where
 ``ModelCheckpoint`` saves too, so resume is exact) writes ``last.ckpt``, and the next hook raises
-:class:`Interrupted` (before validation or another batch runs), whose exit code is the shell's for the signal (143 for SIGTERM, 130 for SIGINT): "interrupted, resumable".
-A second Ctrl-C stops at once. A running validation finishes before the save.
+:class:`Interrupted` (before validation or another batch runs), whose exit code is the shell's for the
+signal (143 for SIGTERM, 130 for SIGINT): "interrupted, resumable". A second Ctrl-C stops at once. A running
+validation finishes before the save.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from bertlab.callbacks.checkpoints import LAST, find_last_checkpoint
 from bertlab.errors import UserError
 
 HANDLED = (signal.SIGTERM, signal.SIGINT)
+# Requeue signals, taken over only when a launcher already handles them (submitit: SIGUSR2; Lightning's
+# SLURMEnvironment(auto_requeue=True): SIGUSR1): we save at the step boundary, then call that handler,
+# which requeues the job. The requeued job re-runs the same command in the same run directory and
+# resume=auto continues from last.ckpt.
+REQUEUE = (signal.SIGUSR1, signal.SIGUSR2)
 _REPLACED_BY_RESUME = ("hydra.run.dir=", "resume=", "ckpt_path=", "+ckpt_path=")
 
 
@@ -70,8 +76,12 @@ class InterruptCallback(L.Callback):
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # replaces Lightning's own SIGTERM handler, registered after on_fit_start and before this hook
-        if threading.current_thread() is threading.main_thread():
-            self._previous = {s: signal.signal(s, self._handle) for s in HANDLED}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._previous = {s: signal.signal(s, self._handle) for s in HANDLED}
+        for signum in REQUEUE:
+            if callable(signal.getsignal(signum)):
+                self._previous[signum] = signal.signal(signum, self._handle)
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         for signum, handler in self._previous.items():
@@ -94,8 +104,12 @@ class InterruptCallback(L.Callback):
     # Stop at the next hook after the save, once Lightning has logged the saved step's metrics (it does so
     # after on_train_batch_end): before the next batch, validation, epoch, or the end of training.
     def _stop_if_saved(self, *args: Any) -> None:
-        if self.saved is not None:
-            raise Interrupted(self.received or signal.SIGTERM, self.saved)
+        if self.saved is None:
+            return
+        signum = self.received or signal.SIGTERM
+        if signum in REQUEUE:
+            self._previous[signum](signum, None)  # the launcher's requeue (submitit exits inside it)
+        raise Interrupted(signum, self.saved)
 
     on_train_batch_start = on_validation_start = on_train_epoch_start = on_train_end = _stop_if_saved
 
