@@ -16,7 +16,6 @@ Writes ``equilibrium.csv`` (model, layer, l2_distance, cosine_similarity) and ``
 from __future__ import annotations
 
 import csv
-import os
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch import nn
 
+from bertlab import atomic
 from bertlab.config import config_dir, register_schemas
 
 SAMPLE_TEXT = [
@@ -94,14 +94,11 @@ def transition_metrics(
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    """Write atomically (temporary file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as f:
+    """Write atomically (bertlab.atomic)."""
+    with atomic.atomic_file(path, "w", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -121,10 +118,9 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.set_title(title)
         ax.legend()
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
+    with atomic.atomic_file(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=120)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def load_encoder_weights(encoder: nn.Module, ckpt_path: str) -> None:

@@ -23,6 +23,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
+from bertlab import atomic  # noqa: E402
+
 
 def find_runs(root: Path) -> list[Path]:
     """Run directories (holding ``csv/metrics.csv``) at or below ``root``, in a stable order."""
@@ -92,7 +94,8 @@ def plot(root: str | Path, metrics: list[str] | None, out: str | Path | None) ->
         axes.legend(fontsize="small")
         path = out_dir / f"{name.replace('/', '_')}.png"
         figure.tight_layout()
-        figure.savefig(path, dpi=120)
+        with atomic.atomic_file(path, "wb") as handle:
+            figure.savefig(handle, format="png", dpi=120)
         plt.close(figure)
         written.append(path)
     return written

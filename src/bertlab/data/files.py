@@ -12,14 +12,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
-import tempfile
 import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from bertlab import atomic
 from bertlab.errors import DataError
 
 DATA_DIR_ENV = "BERTLAB_DATA_DIR"
@@ -105,15 +104,7 @@ def write_verified(payload: bytes, remote: RemoteFile, target: Path) -> None:
             f"checksum mismatch for {remote.url}: {remote.algorithm} {digest}, expected {remote.sha256}; "
             "the file was not used."
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_bytes(target, content)
 
 
 @dataclass(frozen=True)

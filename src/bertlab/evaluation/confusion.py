@@ -6,12 +6,12 @@ A matrix is ``(C, C)`` counts with rows = true class and columns = predicted cla
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+
+from bertlab import atomic
 
 
 def expand_confusion(matrix: torch.Tensor) -> tuple[list[int], list[int]]:
@@ -59,15 +59,8 @@ def save_confusion_png(
             ax.text(j, i, str(int(counts[i, j])), ha="center", va="center", color=color)
     fig.tight_layout()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic.atomic_file(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=100)
     return path
 
 
