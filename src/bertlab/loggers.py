@@ -91,13 +91,32 @@ def wandb_api_key_configured() -> bool:
         return False
 
 
+class ContinuingWandbLogger(WandbLogger):
+    """A resumed run's W&B logger: steps the earlier process already logged are not logged again.
+
+    A run resumed from a checkpoint replays the steps between that checkpoint and the moment it was killed
+    (none after a SIGTERM/Ctrl-C, which save at the step they stop at; some after a SIGKILL). W&B keeps the
+    run's summary across processes (online), so its ``trainer/global_step`` is the last step already logged.
+    """
+
+    _logged_through: int | None = None
+
+    @rank_zero_only
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        if self._logged_through is None:
+            self._logged_through = int(self.experiment.summary.get("trainer/global_step", -1))
+        if step is not None and step <= self._logged_through:
+            return
+        super().log_metrics(metrics, step)
+
+
 def wandb_logger(
     mode: str = "auto", save_dir: str = ".", resume_dir: str | None = None, **kwargs: Any
 ) -> WandbLogger:
     """``mode``: online | offline | auto (online only when an API key is configured).
 
     The run id is written to ``<save_dir>/wandb_run_id``; a run resumed from a checkpoint of ``resume_dir``
-    reuses that directory's id, so W&B continues the same run.
+    reuses that directory's id, so W&B continues the same run (:class:`ContinuingWandbLogger`).
     """
     if mode not in ("auto", "online", "offline"):
         raise ValueError(f"logger.wandb.mode={mode!r}: expected auto, online or offline")
@@ -107,7 +126,8 @@ def wandb_logger(
     run_id = previous.read_text().strip() if previous.is_file() else secrets.token_hex(4)
     if rank_zero_only.rank == 0:  # other DDP ranks never log to W&B
         atomic.write_text(Path(save_dir) / RUN_ID_FILE, run_id)
-    return WandbLogger(offline=offline, save_dir=save_dir, id=run_id, resume="allow", **kwargs)
+    kind = WandbLogger if resume_dir is None else ContinuingWandbLogger
+    return kind(offline=offline, save_dir=save_dir, id=run_id, resume="allow", **kwargs)
 
 
 def finish(loggers: list[Logger]) -> None:

@@ -43,3 +43,28 @@ def test_wandb_run_id_is_persisted_and_reused_on_resume(tmp_path, monkeypatch):
     assert resumed.version == run_id and (tmp_path / "second" / RUN_ID_FILE).read_text() == run_id
     fresh = wandb_logger(mode="offline", save_dir=str(tmp_path / "third"), project="bertlab-test")
     assert fresh.version != run_id
+
+
+def test_a_resumed_wandb_run_does_not_log_the_steps_it_already_has(tmp_path, monkeypatch):
+    from bertlab.loggers import ContinuingWandbLogger
+
+    first = wandb_logger(mode="offline", save_dir=str(tmp_path / "first"), project="bertlab-test")
+    resumed = wandb_logger(
+        mode="offline",
+        save_dir=str(tmp_path / "second"),
+        project="bertlab-test",
+        resume_dir=str(tmp_path / "first"),
+    )
+    assert type(first) is not ContinuingWandbLogger and isinstance(resumed, ContinuingWandbLogger)
+    logged = []
+
+    class Run:  # the resumed run's summary holds the last step the killed process logged
+        summary = {"trainer/global_step": 7}
+
+        def log(self, metrics):
+            logged.append(metrics["trainer/global_step"])
+
+    monkeypatch.setattr(ContinuingWandbLogger, "experiment", property(lambda self: Run()))
+    for step in (5, 6, 7, 8, 9):
+        resumed.log_metrics({"train/loss": 1.0}, step=step)
+    assert logged == [8, 9]
