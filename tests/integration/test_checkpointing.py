@@ -19,7 +19,11 @@ COLA_NO_VALIDATION = [
 
 
 def test_fine_tuning_has_last_ckpt_before_any_validation(compose, tmp_path):
+    import signal
+
+    handlers = [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)]
     train(compose(*COLA_NO_VALIDATION, "trainer.max_steps=3"))
+    assert [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)] == handlers  # restored after fit
     checkpoints = tmp_path / "run" / "checkpoints"
     assert sorted(p.name for p in checkpoints.iterdir()) == ["last.ckpt"]
     assert torch.load(checkpoints / "last.ckpt", weights_only=True, map_location="cpu")["global_step"] == 3

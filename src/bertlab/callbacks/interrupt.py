@@ -85,7 +85,8 @@ class InterruptCallback(L.Callback):
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+            if signal.getsignal(signum) == self._handle:  # Lightning's teardown may have restored it already
+                signal.signal(signum, handler)
         self._previous = {}
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch: Any, batch_idx: int) -> None:
