@@ -77,10 +77,11 @@ def test_a_truncated_gzip_file_names_the_file(tmp_path):
         files.open_text(path)
 
 
-def test_an_empty_validation_split_names_the_key(compose):
+def test_an_empty_validation_split_names_the_file_and_split(compose):
     cfg = compose(
         "debug=smoke", "data.val_fraction=0", "data.test_fraction=0.2", "data.split_chunk_sentences=4"
     )
     datamodule, _ = build(cfg)
-    with pytest.raises(DataError, match=r"the val split is empty \(data\.val_fraction=0"):
+    with pytest.raises(DataError, match=r"t8\.shakespeare\.txt: the val split has 0 tokens"):
         datamodule.prepare_data()
+        datamodule.setup("fit")
