@@ -95,7 +95,7 @@ def run_hf(
     from bertlab.train import build
 
     cfg = _compose(size, "32-true", block, batch, steps + warmup, extra)
-    cfg.model.fast_dropout = False  # plain transformers: torch's dropout, transformers' SDPA attention
+    cfg.fast_dropout = False  # plain transformers: torch's dropout, transformers' SDPA attention
     datamodule, module = build(cfg)  # the same tokenizer, blocks and encoder configuration
     datamodule.prepare_data()
     datamodule.setup("fit")

@@ -13,6 +13,7 @@ from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
 from bertlab.errors import ConfigError
+from bertlab.models.dropout import use_fast_dropout
 from bertlab.models.encoder import position_limit
 
 
@@ -36,6 +37,8 @@ def build(cfg: DictConfig):
     tokenizer = instantiate(cfg.tokenizer).build(datamodule.training_texts)  # a trained vocabulary reads text
     datamodule.attach(tokenizer, instantiate(cfg.objective.collator))
     encoder = instantiate(cfg.model).build(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
+    if cfg.get("fast_dropout", False):  # a speed switch, applied before the objective builds on the encoder
+        use_fast_dropout(encoder)
     if datamodule.max_length > position_limit(encoder):
         raise ConfigError(
             f"data.max_length={datamodule.max_length} exceeds the model's position limit "

@@ -47,6 +47,7 @@ class TrainSchema:
     ckpt_path: str | None = None
     resume: str = "auto"
     compile: bool = False
+    fast_dropout: bool = True
     cpu_allocator: str = "cached"
     export: bool = False
     paths: Any = None

@@ -16,7 +16,6 @@ from bertlab.models.dropout import (
     sdpa_attention,
     use_fast_dropout,
 )
-from bertlab.models.encoder import EncoderSpec
 
 
 def test_keep_probability_and_unbiased_scale():
@@ -122,15 +121,18 @@ def test_causal_model_with_fast_dropout_stays_causal():
     assert torch.equal(a[0, :4], b[0, :4])  # later tokens never reach earlier positions (same masks drawn)
 
 
-def test_switch_off_keeps_torch_dropout():
-    spec = EncoderSpec(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
-    off = EncoderSpec(
-        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, fast_dropout=False
-    )
-    assert any(isinstance(m, FastDropout) for m in spec.build(vocab_size=30).modules())
-    built = off.build(vocab_size=30)
-    assert not any(isinstance(m, FastDropout) for m in built.modules())
-    assert built.config._attn_implementation == "sdpa"
+def test_the_run_level_switch_chooses_the_dropout(compose):
+    """``fast_dropout`` is a speed switch of the run (beside ``compile``), not a model setting."""
+    from bertlab.build import build
+    from tests.conftest import SMALL_SPLITS
+
+    fast = build(compose("debug=smoke", *SMALL_SPLITS, "data.max_length=32"))[1].encoder
+    assert any(isinstance(m, FastDropout) for m in fast.modules())
+    plain = build(compose("debug=smoke", *SMALL_SPLITS, "data.max_length=32", "fast_dropout=false"))[
+        1
+    ].encoder
+    assert not any(isinstance(m, FastDropout) for m in plain.modules())
+    assert plain.config._attn_implementation == "sdpa"
 
 
 def test_a_model_with_fast_dropout_unpickles_in_a_fresh_process(tmp_path):

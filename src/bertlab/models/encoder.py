@@ -16,7 +16,6 @@ from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedMode
 
 from bertlab import hub
 from bertlab.errors import ConfigError
-from bertlab.models.dropout import use_fast_dropout
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +30,6 @@ def _model_kwargs(model_type: str, attn_implementation: str) -> dict[str, Any]:
     if model_type in _POOLED:
         kwargs["add_pooling_layer"] = False
     return kwargs
-
-
-def _finish(model: PreTrainedModel, fast_dropout: bool) -> PreTrainedModel:
-    """``fast_dropout``: bertlab's cheaper dropout mask (``models/dropout.py``); same model, same weights."""
-    return use_fast_dropout(model) if fast_dropout else model
 
 
 @torch.no_grad()
@@ -76,7 +70,7 @@ def reinitialize_top_layers(model: PreTrainedModel, count: int) -> None:
 class EncoderSpec:
     """A randomly initialised encoder of a given architecture (``model=bert_mini`` etc.).
 
-    Every keyword besides ``model_type``, ``attn_implementation`` and ``fast_dropout`` is a field of the
+    Every keyword besides ``model_type`` and ``attn_implementation`` is a field of the
     transformers config class (``BertConfig``, ``AlbertConfig``, ...); unknown fields are rejected instead of
     silently stored.
     """
@@ -85,7 +79,6 @@ class EncoderSpec:
         self,
         model_type: str = "bert",
         attn_implementation: str = "sdpa",
-        fast_dropout: bool = True,
         **config: Any,
     ) -> None:
         known = set(AutoConfig.for_model(model_type).to_dict())
@@ -96,7 +89,6 @@ class EncoderSpec:
                 f"model.{unknown[0]} is not a field of transformers' {cls} (model_type={model_type})"
             )
         self.model_type, self.attn_implementation, self.config = model_type, attn_implementation, config
-        self.fast_dropout = fast_dropout
 
     def hf_config(self, vocab_size: int, pad_token_id: int | None) -> PretrainedConfig:
         """``vocab_size`` is the tokenizer's; a ``model.vocab_size`` in the config is a minimum number of rows.
@@ -116,7 +108,7 @@ class EncoderSpec:
     def build(self, vocab_size: int, pad_token_id: int | None = None) -> PreTrainedModel:
         config = self.hf_config(vocab_size, pad_token_id)
         model = AutoModel.from_config(config, **_model_kwargs(self.model_type, self.attn_implementation))
-        return _finish(model, self.fast_dropout)
+        return model
 
 
 class PretrainedEncoder:
@@ -130,10 +122,8 @@ class PretrainedEncoder:
         path: str = "minilm_l6",
         from_scratch: bool = False,
         attn_implementation: str = "sdpa",
-        fast_dropout: bool = True,
     ) -> None:
         self.path, self.from_scratch, self.attn_implementation = path, from_scratch, attn_implementation
-        self.fast_dropout = fast_dropout
 
     def build(self, vocab_size: int, pad_token_id: int | None = None) -> PreTrainedModel:
         target = hub.resolve(self.path)
@@ -145,12 +135,12 @@ class PretrainedEncoder:
             )
         kwargs = _model_kwargs(config.model_type, self.attn_implementation)
         if self.from_scratch:
-            return _finish(AutoModel.from_config(config, **kwargs), self.fast_dropout)
+            return AutoModel.from_config(config, **kwargs)
         if config.model_type in _POOLED:
-            return _finish(self._with_pooler_state(target, kwargs), self.fast_dropout)
+            return self._with_pooler_state(target, kwargs)
         # from_pretrained returns eval mode; Lightning keeps submodule modes, so fine-tuning would run without
         # dropout unless the encoder is put back in training mode here
-        return _finish(AutoModel.from_pretrained(target, **kwargs).train(), self.fast_dropout)
+        return AutoModel.from_pretrained(target, **kwargs).train()
 
     @staticmethod
     def _with_pooler_state(target: str, kwargs: dict[str, Any]) -> PreTrainedModel:
