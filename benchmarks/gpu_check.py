@@ -15,7 +15,7 @@ Steps, each a row of the printed table and of the JSON written to ``--out``:
   cola_epoch          wall time of one ``experiment=cola`` epoch
   ddp                 a few DDP steps on every visible GPU (NCCL; gloo with 2 CPU processes in the dry run),
                       the backend and world size read inside the run
-On GPU the runs use ``model.fast_dropout=false``: the cheaper dropout mask is a CPU lever, and its attention
+On GPU the runs use ``fast_dropout=false``: the cheaper dropout mask is a CPU lever, and its attention
 path (explicit matmuls) would keep the fused SDPA kernels out of training.
 """
 
@@ -56,7 +56,7 @@ class Profile:
 
 
 def gpu_profile() -> Profile:
-    common = ["trainer=gpu", "trainer.precision=bf16-mixed", "model.fast_dropout=false"]
+    common = ["trainer=gpu", "trainer.precision=bf16-mixed", "fast_dropout=false"]
     limits = ["trainer.max_steps=-1", "trainer.max_epochs=1", "trainer.limit_train_batches=10"]
     limits += ["trainer.val_check_interval=1.0", "trainer.check_val_every_n_epoch=1", "export=false"]
 
@@ -74,7 +74,7 @@ def gpu_profile() -> Profile:
         mlm=("bert_base", 128, 64, 20, 5),
         mlm_data=[],  # the default run's corpus (tiny Shakespeare, packaged)
         cola=["trainer.max_epochs=1", "export=false", "test=false"],
-        ddp=[*ddp, "trainer.precision=bf16-mixed", "model.fast_dropout=false", "test=false", "export=false"],
+        ddp=[*ddp, "trainer.precision=bf16-mixed", "fast_dropout=false", "test=false", "export=false"],
         devices=devices,
         require_fused_sdpa=True,
     )
@@ -86,7 +86,7 @@ def dry_profile() -> Profile:
     from tests.integration.test_train_smoke import SMOKE_OVERRIDES
 
     small = [*SMALL_SPLITS, "data.max_length=32"]
-    common = [f"paths.data_dir={FIXTURE_DATA}", "trainer.precision=bf16-mixed", "model.fast_dropout=false"]
+    common = [f"paths.data_dir={FIXTURE_DATA}", "trainer.precision=bf16-mixed", "fast_dropout=false"]
     ddp = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "debug=smoke", *small, "test=false"]
     return Profile(
         common=common,
