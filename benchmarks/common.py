@@ -57,14 +57,15 @@ def median(values: list[float]) -> float:
 
 def machine_line() -> str:
     import os
-    import platform
 
     import torch
+
+    from bertlab.precision import cpu_model
 
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     bf16 = "avx512_bf16" in flags
     return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"threads {torch.get_num_threads()}, avx512_bf16={'yes' if bf16 else 'no'}"
     )
 
