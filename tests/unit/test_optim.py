@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import pytest
 from torch import nn
 
+from bertlab.data.base import KeyedDataModule
+from bertlab.objectives.base import Objective
 from bertlab.optim import adamw
 
 
@@ -32,3 +34,29 @@ def test_weight_decay_skips_biases_and_layer_norm():
     decay, no_decay = adamw(_Module(), weight_decay=0.1).param_groups
     assert decay["weight_decay"] == 0.1 and len(decay["params"]) == 1  # dense.weight
     assert no_decay["weight_decay"] == 0.0 and len(no_decay["params"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("max_steps", "world", "limit", "accumulate", "epochs", "expected"),
+    [
+        (7, 1, None, 1, 3, 7),
+        (-1, 1, None, 1, 3, 30),
+        (-1, 2, None, 1, 3, 15),
+        (-1, 1, 4, 1, 2, 8),
+        (-1, 1, None, 3, 1, 4),
+    ],
+)
+def test_schedule_counts_the_datamodules_training_batches(
+    max_steps, world, limit, accumulate, epochs, expected
+):
+    datamodule = KeyedDataModule(batch_size=8, eval_batch_size=None, num_workers=0, seed=0)
+    datamodule.datasets["train"] = list(range(85))  # 85 // world // 8 batches per epoch
+    trainer = SimpleNamespace(
+        max_steps=max_steps,
+        world_size=world,
+        limit_train_batches=limit,
+        accumulate_grad_batches=accumulate,
+        max_epochs=epochs,
+        datamodule=datamodule,
+    )
+    assert Objective.total_steps(SimpleNamespace(trainer=trainer)) == expected

@@ -57,6 +57,10 @@ class KeyedDataModule(L.LightningDataModule):
         self.tokenizer = tokenizer
         self.collate = make_collator(collator, tokenizer, self.masking_unit)
 
+    def train_batches_per_epoch(self, world_size: int) -> int:
+        """Training batches one rank draws per epoch (what the objective's learning-rate schedule counts)."""
+        return len(self.datasets["train"]) // world_size // self.batch_size
+
     def module_kwargs(self) -> dict:
         """Constructor arguments the objective needs from the data (e.g. ``num_labels``); none by default."""
         return {}

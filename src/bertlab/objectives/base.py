@@ -46,9 +46,7 @@ class Objective(L.LightningModule, ABC):
         trainer = self.trainer
         if trainer.max_steps and trainer.max_steps > 0:
             return trainer.max_steps
-        datamodule = trainer.datamodule
-        per_rank = len(datamodule.datasets["train"]) // trainer.world_size
-        batches = per_rank // datamodule.batch_size
+        batches = trainer.datamodule.train_batches_per_epoch(trainer.world_size)
         if trainer.limit_train_batches is not None and isinstance(trainer.limit_train_batches, int):
             batches = min(batches, trainer.limit_train_batches)
         return math.ceil(batches / trainer.accumulate_grad_batches) * max(trainer.max_epochs or 1, 1)
