@@ -31,12 +31,21 @@ def objective_inputs(cfg: DictConfig) -> dict[str, str]:
     return {"pairing": pairing}
 
 
+def encoder_inputs(cfg: DictConfig, builder) -> dict:
+    """What the objective takes from the encoder's checkpoint besides the encoder: the pretrained pooler's
+    weights, for an objective whose constructor declares ``pooler_state`` (sequence classification)."""
+    if "pooler_state" not in inspect.signature(get_class(cfg.objective.module._target_)).parameters:
+        return {}
+    return {"pooler_state": builder.pooler_state}
+
+
 def build(cfg: DictConfig):
     """Tokenizer → datamodule → encoder → objective, in the order data flows through them."""
     datamodule = instantiate(cfg.data, **objective_inputs(cfg))
     tokenizer = instantiate(cfg.tokenizer).build(datamodule.training_texts)  # a trained vocabulary reads text
     datamodule.attach(tokenizer, instantiate(cfg.objective.collator))
-    encoder = instantiate(cfg.model).build(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
+    builder = instantiate(cfg.model)
+    encoder = builder.build(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
     if cfg.get("fast_dropout", False):  # a speed switch, applied before the objective builds on the encoder
         use_fast_dropout(encoder)
     if datamodule.max_length > position_limit(encoder):
@@ -46,11 +55,12 @@ def build(cfg: DictConfig):
         )
     module = instantiate(
         cfg.objective.module,
+        _partial_=True,
         encoder=encoder,
         optimizer=instantiate(cfg.optimizer),
         scheduler=instantiate(cfg.scheduler) if cfg.scheduler else None,
         **datamodule.module_kwargs(),
-    )
+    )(**encoder_inputs(cfg, builder))  # called: Hydra would turn a dict of tensors into a config
     if cfg.compile:
         module.encoder.compile()  # in place: state_dict keys keep their names
     return datamodule, module

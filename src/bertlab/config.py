@@ -78,7 +78,8 @@ INJECTED = {
         "task",
         "metrics",
         "version_2_with_negative",
-    },  # datamodule.module_kwargs()
+        "pooler_state",
+    },  # datamodule.module_kwargs(), and the pretrained encoder's pooler (build.encoder_inputs)
     "collator": {"tokenizer", "masking_unit"},  # data.masking_unit (bertlab.data.collators.make_collator)
 }
 _SIMPLE = (int, float, str, bool)

@@ -53,8 +53,9 @@ def test_num_labels_that_disagrees_with_the_data_is_a_clear_error():
 
 def test_pretrained_loads_the_weights_and_scratch_does_not():
     reference = load_file(f"{hub.resolve('minilm_l6')}/model.safetensors")
-    encoder = PretrainedEncoder("minilm_l6").build(vocab_size=30522, pad_token_id=0)
-    module = SequenceClassification(encoder, adamw, id2label=LABELS)
+    builder = PretrainedEncoder("minilm_l6")
+    encoder = builder.build(vocab_size=30522, pad_token_id=0)
+    module = SequenceClassification(encoder, adamw, id2label=LABELS, pooler_state=builder.pooler_state)
     assert module.encoder.training  # dropout on while fine-tuning, although from_pretrained returns eval mode
     pretrained = encoder.state_dict()
     scratch = (
@@ -208,3 +209,13 @@ def test_regression_needs_one_output_and_unknown_metrics_fail():
         _module(task="regression", metrics=["pearson"])
     with pytest.raises(ConfigError, match="unknown for task single_label: pearson"):
         _module(metrics=["pearson"])
+
+
+def test_composition_root_hands_the_checkpoints_pooler_to_the_head(compose):
+    from bertlab.build import build
+
+    reference = load_file(f"{hub.resolve('minilm_l6')}/model.safetensors")
+    _, module = build(compose("experiment=cola"))
+    assert torch.equal(module.head.pooler.dense.weight, reference["pooler.dense.weight"])
+    _, fresh = build(compose("experiment=cola", "objective.module.pretrained_pooler=false"))
+    assert not torch.allclose(fresh.head.pooler.dense.weight, reference["pooler.dense.weight"])

@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 
 # Encoders whose HF base model has a pooler we replace with our own heads.
 _POOLED = {"bert", "albert"}
-# Attribute of a pretrained encoder holding its checkpoint's pooler weights (dense.weight, dense.bias).
-POOLER_STATE = "bertlab_pooler_state"
 
 
 def _model_kwargs(model_type: str, attn_implementation: str) -> dict[str, Any]:
@@ -75,6 +73,8 @@ class EncoderSpec:
     silently stored.
     """
 
+    pooler_state: dict[str, torch.Tensor] | None = None  # a random encoder has no pretrained pooler
+
     def __init__(
         self,
         model_type: str = "bert",
@@ -115,7 +115,11 @@ class PretrainedEncoder:
     """Pretrained weights from a hub id, a local directory (e.g. a bertlab export) or ``minilm_l6`` (offline).
 
     ``from_scratch=True`` keeps the architecture and discards the weights (the source chapter's Code 8).
+    After :meth:`build`, ``pooler_state`` holds the checkpoint's pooler weights (``dense.weight``,
+    ``dense.bias``) for a head that starts from them, or ``None`` when the checkpoint has none.
     """
+
+    pooler_state: dict[str, torch.Tensor] | None = None
 
     def __init__(
         self,
@@ -137,31 +141,29 @@ class PretrainedEncoder:
         if self.from_scratch:
             return AutoModel.from_config(config, **kwargs)
         if config.model_type in _POOLED:
-            return self._with_pooler_state(target, kwargs)
+            model, self.pooler_state = _without_pooler(target, kwargs)
+            return model
         # from_pretrained returns eval mode; Lightning keeps submodule modes, so fine-tuning would run without
         # dropout unless the encoder is put back in training mode here
         return AutoModel.from_pretrained(target, **kwargs).train()
 
-    @staticmethod
-    def _with_pooler_state(target: str, kwargs: dict[str, Any]) -> PreTrainedModel:
-        """Load with the pooler, keep its pretrained weights aside as ``POOLER_STATE`` and drop the module.
 
-        Our classification head owns the pooler (as ``BertForSequenceClassification`` does) and starts from
-        these weights, as HF's model would; a checkpoint without a pooler leaves no state (random init).
-        """
-        model, info = AutoModel.from_pretrained(
-            target, **{**kwargs, "add_pooling_layer": True}, output_loading_info=True
-        )
-        if not any(key.startswith("pooler") for key in info["missing_keys"]):
-            state = {k: v.detach().clone() for k, v in model.pooler.state_dict().items()}
-            # BERT's pooler is pooler.dense; ALBERT's is the Linear pooler itself
-            setattr(
-                model,
-                POOLER_STATE,
-                {k if k.startswith("dense.") else f"dense.{k}": v for k, v in state.items()},
-            )
-        model.pooler = None
-        return model.train()
+def _without_pooler(target: str, kwargs: dict[str, Any]) -> tuple[PreTrainedModel, dict | None]:
+    """Load with the pooler, drop the module and return its pretrained weights beside the model.
+
+    Our classification head owns the pooler (as ``BertForSequenceClassification`` does) and starts from
+    these weights, as HF's model would; a checkpoint without a pooler gives ``None`` (random init).
+    """
+    model, info = AutoModel.from_pretrained(
+        target, **{**kwargs, "add_pooling_layer": True}, output_loading_info=True
+    )
+    state = None
+    if not any(key.startswith("pooler") for key in info["missing_keys"]):
+        pooler = {k: v.detach().clone() for k, v in model.pooler.state_dict().items()}
+        # BERT's pooler is pooler.dense; ALBERT's is the Linear pooler itself
+        state = {k if k.startswith("dense.") else f"dense.{k}": v for k, v in pooler.items()}
+    model.pooler = None
+    return model.train(), state
 
 
 def position_limit(encoder: PreTrainedModel) -> int:

@@ -24,7 +24,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
 from bertlab.errors import ConfigError
 from bertlab.evaluation.classification_metrics import build_metrics, check_task
-from bertlab.models.encoder import POOLER_STATE, reinitialize_top_layers
+from bertlab.models.encoder import reinitialize_top_layers
 from bertlab.models.heads import SequenceClassificationHead, init_like
 from bertlab.models.hf_names import classification_head_state, load_encoder, load_renamed
 from bertlab.objectives.base import ENCODER_INPUTS, Objective
@@ -94,7 +94,8 @@ class SequenceClassification(Objective):
     in the config, must agree with the labels. A regression head has one output (``id2label`` of one name).
     ``classifier_dropout=None`` follows the encoder config, as HF does.
 
-    ``pretrained_pooler=False`` draws the pooler afresh instead of loading the checkpoint's;
+    ``pooler_state`` is the pretrained checkpoint's pooler (the composition root passes the encoder builder's
+    ``pooler_state``); ``pretrained_pooler=False`` draws the pooler afresh instead of loading it;
     ``reinit_top_layers=k`` also re-initialises the encoder's top k layers (Zhang et al. 2021), for small data
     sets on a checkpoint whose top layers serve another objective.
     """
@@ -113,6 +114,7 @@ class SequenceClassification(Objective):
         classifier_dropout: float | None = None,
         pretrained_pooler: bool = True,
         reinit_top_layers: int = 0,
+        pooler_state: dict[str, torch.Tensor] | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler)
         self.id2label = resolve_labels(id2label, num_labels)
@@ -133,8 +135,7 @@ class SequenceClassification(Objective):
         self.encoder = encoder
         head = SequenceClassificationHead.for_config(encoder.config, len(self.id2label), classifier_dropout)
         self.head = init_like(head, encoder)
-        pooler_state = getattr(encoder, POOLER_STATE, None) if pretrained_pooler else None
-        if pooler_state is not None:  # the checkpoint's pooler, as BertForSequenceClassification loads it
+        if pooler_state is not None and pretrained_pooler:  # as BertForSequenceClassification loads it
             self.head.pooler.load_state_dict(pooler_state)
         if reinit_top_layers:
             reinitialize_top_layers(encoder, reinit_top_layers)
