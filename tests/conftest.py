@@ -13,6 +13,7 @@ os.environ["WANDB_MODE"] = "offline"
 os.environ["WANDB_SILENT"] = "true"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_DATA = FIXTURES / "data"
 
@@ -27,6 +28,15 @@ SMALL_SPLITS = [
     "data.split_chunk_sentences=4",
     "data.split_seed=1301",
 ]
+
+
+def subprocess_env(tmp_path: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a ``python -m bertlab...`` subprocess: this tree's code first (not the installed
+    copy), a private cache under ``tmp_path`` when given, and ``extra`` variables."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    if tmp_path is not None:
+        env["BERTLAB_CACHE_DIR"] = str(tmp_path / "cache")
+    return {**env, **extra}
 
 
 @pytest.fixture(autouse=True)

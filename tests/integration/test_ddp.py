@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
+from tests.conftest import FIXTURE_DATA, SMALL_SPLITS, subprocess_env
 
-ROOT = Path(__file__).resolve().parents[2]
 COMMON = [
     "debug=smoke",
     *SMALL_SPLITS,
@@ -28,13 +26,7 @@ COMMON = [
 
 def _train(tmp_path: Path, name: str, *extra: str) -> Path:
     run_dir = tmp_path / name
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
-        "WANDB_MODE": "offline",
-        "WANDB_API_KEY": "",
-    }
+    env = subprocess_env(tmp_path, WANDB_MODE="offline", WANDB_API_KEY="")
     command = [
         sys.executable,
         "-m",
@@ -86,11 +78,7 @@ def test_ddp_two_processes_against_one_process_with_twice_the_batch(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_dying_rank_stops_the_run_with_its_error(tmp_path):
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
-    }
+    env = subprocess_env(tmp_path)
     command = [
         sys.executable,
         "-m",

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURE_DATA
+from tests.conftest import FIXTURE_DATA, subprocess_env
 from tests.integration.test_train_smoke import SQUAD_SMOKE
 
-ROOT = Path(__file__).resolve().parents[2]
 CASES = {
     # 8 out-of-domain rows, batches of 3: ranks get 4 rows each, uneven batches
     "cola": (["experiment=cola", "data.eval_batch_size=3"], ["test/mcc", "test/accuracy", "test/loss"]),
@@ -36,11 +34,7 @@ CASES = {
 def _evaluate(tmp_path: Path, name: str, overrides: list[str], *extra: str) -> Path:
     """An evaluation-only run (random tiny model) on the fixture; returns its run directory."""
     run_dir = tmp_path / name
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
-    }
+    env = subprocess_env(tmp_path)
     command = [
         sys.executable,
         "-m",

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import subprocess_env
 
 
 @pytest.mark.slow
 def test_gpu_check_dry_run_passes_every_step(tmp_path):
     out = tmp_path / "gpu_check.json"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    env = subprocess_env()
     command = [sys.executable, "-m", "benchmarks.gpu_check", "--dry-run", "--experiments", "mlm_shakespeare"]
     done = subprocess.run(
         [*command, "--out", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600

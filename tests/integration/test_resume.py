@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,9 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
+from tests.conftest import FIXTURE_DATA, SMALL_SPLITS, subprocess_env
 
-ROOT = Path(__file__).resolve().parents[2]
 STEPS = 8  # the fixture's train split is 6 batches: the run crosses an epoch boundary
 COMMON = [
     "debug=smoke",
@@ -57,13 +55,7 @@ def _command(run_dir: Path, *extra: str, common: list[str] = COMMON) -> list[str
 def _env(tmp_path: Path) -> dict[str, str]:
     # One intra-op thread: with several, the CPU embedding backward sums in an order that can change with
     # thread scheduling (seen: 1.6e-7 apart after one step on a loaded machine), so no two runs are bitwise equal.
-    return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),  # this tree, not the installed one
-        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-    }
+    return subprocess_env(tmp_path, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
 def _parameters(run_dir: Path) -> dict[str, torch.Tensor]:

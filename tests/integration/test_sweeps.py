@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURE_DATA, SMALL_SPLITS
+from tests.conftest import FIXTURE_DATA, SMALL_SPLITS, subprocess_env
 
-ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ["debug=smoke", *SMALL_SPLITS, "data.max_length=32", f"paths.data_dir={FIXTURE_DATA}", "test=false"]
 
 
 def _multirun(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "BERTLAB_CACHE_DIR": str(tmp_path / "cache"),
-        "WANDB_MODE": "offline",
-        "WANDB_API_KEY": "",
-    }
+    env = subprocess_env(tmp_path, WANDB_MODE="offline", WANDB_API_KEY="")
     command = [
         sys.executable,
         "-m",

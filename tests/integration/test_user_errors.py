@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +12,7 @@ from bertlab import evaluate
 from bertlab.build import build
 from bertlab.data import files
 from bertlab.errors import DataError
-from tests.conftest import FIXTURE_DATA
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import FIXTURE_DATA, subprocess_env
 
 
 def _short(stderr: str) -> None:
@@ -24,7 +20,7 @@ def _short(stderr: str) -> None:
 
 
 def test_a_missing_model_directory_names_model_path(tmp_path):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    env = subprocess_env()
     missing = tmp_path / "nonexistent"
     result = subprocess.run(
         [
