@@ -39,6 +39,19 @@ def subprocess_env(tmp_path: Path | None = None, **extra: str) -> dict[str, str]
     return {**env, **extra}
 
 
+def save_run_config(cfg, run_dir: Path) -> Path:
+    """Write a composed config to ``<run_dir>/.hydra/config.yaml``, as ``bertlab-train`` (hydra.main) does for
+    the runs that tests start with ``train(cfg)``; export and evaluation rebuild runs from it."""
+    from omegaconf import OmegaConf, open_dict
+
+    cfg = cfg.copy()
+    with open_dict(cfg):
+        cfg.pop("hydra", None)
+    (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
+    return run_dir
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Every test gets a fresh cache directory; nothing is written to the user's ~/.cache."""

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import torch
-from omegaconf import OmegaConf, open_dict
 from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 
 from bertlab.export import export_pretrained, export_run
 from bertlab.train import build, train
-from tests.conftest import SMALL_SPLITS
+from tests.conftest import SMALL_SPLITS, save_run_config
 
 
 def _batch(tokenizer) -> dict[str, torch.Tensor]:
@@ -36,10 +35,7 @@ def test_training_exports_and_the_export_fine_tunes_as_pretrained(compose, tmp_p
     cfg = compose("debug=smoke", *SMALL_SPLITS, "data.max_length=32", "export=true")
     train(cfg)
     run_dir = tmp_path / "run"
-    with open_dict(cfg):
-        del cfg["hydra"]
-    (run_dir / ".hydra").mkdir(exist_ok=True)
-    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")  # as bertlab-train (hydra.main) writes it
+    save_run_config(cfg, run_dir)
     assert (run_dir / "hf" / "config.json").is_file() and (run_dir / "hf" / "tokenizer.json").is_file()
     again = export_run(run_dir, out=tmp_path / "again")
     assert AutoModelForMaskedLM.from_pretrained(again).config.model_type == "bert"

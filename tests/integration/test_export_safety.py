@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from omegaconf import OmegaConf, open_dict
 
 from bertlab.errors import UserError
 from bertlab.export import MARKER, ExportError, export_run
 from bertlab.resume import find_checkpoint
 from bertlab.train import train
-from tests.conftest import SMALL_SPLITS
+from tests.conftest import SMALL_SPLITS, save_run_config
 
 SMOKE = ["debug=smoke", *SMALL_SPLITS, "data.max_length=32", "test=false"]
 
@@ -24,10 +23,7 @@ def _run(compose, tmp_path: Path, *overrides: str) -> Path:
     cfg = compose(*SMOKE, *overrides)
     train(cfg)
     run_dir = tmp_path / "run"
-    with open_dict(cfg):
-        del cfg["hydra"]
-    (run_dir / ".hydra").mkdir(exist_ok=True)
-    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")  # as bertlab-train (hydra.main) writes it
+    save_run_config(cfg, run_dir)
     return run_dir
 
 

@@ -6,10 +6,10 @@ import sys
 
 import yaml
 from huggingface_hub import ModelCard
-from omegaconf import OmegaConf, open_dict
 
 from bertlab import export, model_card
 from bertlab.train import train
+from tests.conftest import save_run_config
 
 
 class FakeHub:
@@ -35,10 +35,7 @@ def test_export_writes_a_card_with_labels_metrics_and_the_command_and_pushes_it(
     cfg = compose(*overrides)
     train(cfg)
     run_dir = tmp_path / "run"
-    with open_dict(cfg):
-        del cfg["hydra"]
-    (run_dir / ".hydra").mkdir(exist_ok=True)
-    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")  # as bertlab-train (hydra.main) writes them
+    save_run_config(cfg, run_dir)
     (run_dir / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
     fake = FakeHub()
     monkeypatch.setattr(model_card, "HfApi", lambda: fake)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from omegaconf import OmegaConf
 
 from bertlab.callbacks.reports import PREDICTION_FILES
 from bertlab.evaluate import evaluate_run
 from bertlab.export import export_run
 from bertlab.train import train
-from tests.conftest import FIXTURE_DATA
+from tests.conftest import FIXTURE_DATA, save_run_config
 from tests.integration.test_train_smoke import SQUAD_SMOKE
 
 
@@ -30,8 +29,7 @@ def test_squad_run_writes_predictions_and_checkpoint_evaluates(compose, tmp_path
     }
     for name in PREDICTION_FILES:
         assert set(json.loads((predictions / name).read_text())) == set(answers)
-    (run_dir / ".hydra").mkdir(exist_ok=True)
-    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")  # as hydra.main does
+    save_run_config(cfg, run_dir)
     result = evaluate_run(run_dir, run_dir / "checkpoints" / "last.ckpt", "val", [])
     assert result["val/total"] == 5 and 0.0 <= result["val/f1"] <= 100.0
     assert {"val/HasAns_f1", "val/NoAns_f1", "val/best_f1", "val/best_f1_thresh"} <= set(result)
