@@ -75,7 +75,7 @@ def test_prepare_data_caches_and_a_second_run_reuses_it(tmp_path, monkeypatch):
     assert len(cached) == 1 and sorted(p.name for p in (tmp_path / "cache" / cached[0]).iterdir()) == [
         "meta.json", "test", "train", "val"
     ]  # fmt: skip
-    blocks = dm.datasets["train"].blocks
+    blocks = np.asarray(dm.datasets["train"].blocks)
 
     def _no_tokenizing(*args, **kwargs):
         raise AssertionError("tokenized again despite a cache")
@@ -93,7 +93,7 @@ def test_blocks_are_framed_and_batches_are_masked(tmp_path):
     dm.prepare_data()
     dm.setup("fit")
     tok = dm.tokenizer
-    blocks = dm.datasets["train"].blocks
+    blocks = np.asarray(dm.datasets["train"].blocks)
     assert blocks.shape[1] == 32
     assert (blocks[:, 0] == tok.cls_token_id).all() and (blocks[:, -1] == tok.sep_token_id).all()
     batch = next(iter(dm.train_dataloader()))

@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 
 from bertlab.data.corpus import TokenizedCorpus
 from bertlab.data.datasets import BlockDataset
-from bertlab.data.packing import document_stream, pack_stream
+from bertlab.data.packing import StreamBlocks
 from bertlab.data.pairs import PairBuilder, frame_pair
 
 FORMATS = ("stream", "segment_pair", "sentence_pair", "full_sentences", "doc_sentences")
@@ -181,9 +181,7 @@ def build_dataset(
 ) -> Dataset:
     """The dataset of one split for a resolved ``format`` (see :func:`resolve_format`)."""
     if format == "stream":
-        return BlockDataset(
-            pack_stream(document_stream(corpus, sep_id), block_size, cls_id, sep_id), dupe_factor
-        )
+        return BlockDataset(StreamBlocks(corpus, block_size, cls_id, sep_id), dupe_factor)
     if format in PAIR_FORMATS:
         unit = "segment" if format == "segment_pair" else "sentence"
         builder = PairBuilder(corpus, block_size, pairing, seed, short_seq_prob, unit)
