@@ -22,9 +22,11 @@ from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
 
+from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import get_class
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 
 def config_dir() -> str:
@@ -219,3 +221,19 @@ def register_schemas() -> None:
         cs.store(group="data", name=f"{name}_schema", node=schema_for(target, f"{name}_data_schema", "data"))
     for name in OBJECTIVES:
         cs.store(group="objective", name=f"{name}_schema", node=objective_schema(name))
+
+
+def compose_train(overrides: list[str]) -> DictConfig:
+    """Compose ``conf/train.yaml`` with command-line style ``overrides``, as ``bertlab-train`` would.
+
+    Works inside a running Hydra app too (the global Hydra state is saved and restored around it).
+    """
+    register_schemas()
+    state = GlobalHydra.instance()
+    saved = state.hydra if state.is_initialized() else None
+    state.clear()
+    try:
+        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+            return compose("train", overrides=overrides)
+    finally:
+        state.hydra = saved

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bertlab.data.squad import gold_answers, read_squad
-from bertlab.errors import CheckpointError, user_errors_exit
+from bertlab.errors import user_errors_exit
 from bertlab.evaluation import squad_v2
 
 
@@ -71,20 +71,14 @@ def evaluate_run(
     from bertlab.build import build, build_reports
     from bertlab.precision import run_precision
     from bertlab.resume import check_readable, find_checkpoint
+    from bertlab.run_config import load_run_config
     from bertlab.runtime import configure_allocator
 
     run_dir = Path(run_dir)
-    config = run_dir / ".hydra" / "config.yaml"
-    if not config.is_file():
-        raise CheckpointError(f"{run_dir} is not a bertlab run directory (no .hydra/config.yaml)")
+    cfg = load_run_config(run_dir)
     if exported is None:  # a checkpoint that cannot load fails here, before anything is built
         checkpoint = check_readable(Path(checkpoint)) if checkpoint else find_checkpoint(run_dir)
-    cfg = OmegaConf.load(config)
     with open_dict(cfg):
-        cfg.tokenizer = {
-            "_target_": "bertlab.tokenization.PretrainedTokenizer",
-            "name_or_path": str(run_dir / "tokenizer"),
-        }
         cfg.paths.output_dir = str(run_dir / "eval")
         if exported is not None:
             cfg.tokenizer.name_or_path = str(exported)

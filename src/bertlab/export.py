@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf, open_dict
+from omegaconf import open_dict
 from torch import nn
 
 from bertlab import atomic
@@ -24,6 +24,7 @@ from bertlab.callbacks.checkpoints import non_finite_tensors
 from bertlab.errors import UserError, user_errors_exit
 from bertlab.model_card import push_to_hub, write_model_card
 from bertlab.resume import check_readable, find_checkpoint
+from bertlab.run_config import load_run_config
 
 MARKER = "bertlab-export.json"  # marks a directory as bertlab's own export, which a new export may replace
 
@@ -106,17 +107,10 @@ def export_run(
 
     run_dir = Path(run_dir)
     out_dir = check_export_target(out or run_dir / "hf")
-    config = run_dir / ".hydra" / "config.yaml"
-    if not config.is_file():
-        raise ExportError(f"{run_dir} is not a bertlab run directory (no {config.relative_to(run_dir)})")
+    cfg = load_run_config(run_dir)
     checkpoint = check_readable(Path(checkpoint)) if checkpoint else find_checkpoint(run_dir)
     saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    cfg = OmegaConf.load(config)
     with open_dict(cfg):
-        cfg.tokenizer = {
-            "_target_": "bertlab.tokenization.PretrainedTokenizer",
-            "name_or_path": str(run_dir / "tokenizer"),
-        }
         cfg.paths.output_dir = str(run_dir)
     datamodule, module = build(cfg)
     module.load_state_dict(saved["state_dict"])

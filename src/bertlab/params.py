@@ -16,12 +16,11 @@ from __future__ import annotations
 import sys
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch import nn
 
-from bertlab.config import config_dir, register_schemas
+from bertlab.config import compose_train
 
 
 def _count(module: nn.Module | None) -> int:
@@ -58,12 +57,6 @@ def report(cfg: DictConfig) -> tuple[dict[str, int], int]:
     with torch.device("meta"):
         model = spec.build(vocab_size=size, pad_token_id=0)
     return count_parameters(model), model.config.vocab_size
-
-
-def compose_train(overrides: list[str]) -> DictConfig:
-    register_schemas()
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-        return compose("train", overrides=overrides)
 
 
 def main(argv: list[str] | None = None) -> None:
