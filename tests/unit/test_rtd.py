@@ -84,6 +84,15 @@ def test_factorized_electra_discriminator_shares_embeddings_of_width_e():
     assert module.generator_head.transform.dense.out_features == 16
 
 
+def test_the_generator_is_initialised_like_the_discriminator():
+    module = ReplacedTokenDetection(
+        tiny_encoder(initializer_range=0.2), functools.partial(adamw, lr=3e-3), generator_ratio=0.5
+    )
+    assert module.generator.config.initializer_range == 0.2
+    # its own layers drawn at that scale, not ELECTRA's default 0.02
+    assert module.generator.encoder.layer[0].attention.self.query.weight.std() > 0.1
+
+
 def test_generator_ratio_that_does_not_divide_the_heads_is_a_config_error():
     with pytest.raises(ConfigError, match=r"generator_ratio=0.25.*model.num_attention_heads=2"):
         generator_config(tiny_encoder(num_attention_heads=2).config, 0.25)

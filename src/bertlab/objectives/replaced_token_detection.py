@@ -73,6 +73,7 @@ def generator_config(config: PretrainedConfig, ratio: float) -> PretrainedConfig
         type_vocab_size=config.type_vocab_size,
         hidden_act=config.hidden_act,
         layer_norm_eps=config.layer_norm_eps,
+        initializer_range=config.initializer_range,  # a user's model.initializer_range reaches both halves
         hidden_dropout_prob=config.hidden_dropout_prob,
         attention_probs_dropout_prob=config.attention_probs_dropout_prob,
         pad_token_id=config.pad_token_id,
