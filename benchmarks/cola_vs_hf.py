@@ -89,6 +89,7 @@ def run_bertlab(epochs: int, seed: int) -> dict:
     from hydra.utils import instantiate
 
     from benchmarks.common import compose_run
+    from bertlab.mixed_precision import precision_arguments
     from bertlab.precision import run_precision
     from bertlab.runtime import configure_allocator
     from bertlab.train import build
@@ -128,7 +129,10 @@ def run_bertlab(epochs: int, seed: int) -> dict:
     timer = EpochTimer()
     trainer = instantiate(
         cfg.trainer,
-        precision=run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir).precision,
+        **precision_arguments(
+            run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir).precision,
+            cfg.trainer.accelerator,
+        ),  # as bertlab-train does
         callbacks=[timer],
         logger=False,
         enable_checkpointing=False,

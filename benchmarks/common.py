@@ -64,10 +64,19 @@ def machine_line() -> str:
 
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     bf16 = "avx512_bf16" in flags
+    amx = "amx_bf16" in flags
     return (
         f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-        f"threads {torch.get_num_threads()}, avx512_bf16={'yes' if bf16 else 'no'}"
+        f"threads {torch.get_num_threads()}, avx512_bf16={'yes' if bf16 else 'no'}, amx={'yes' if amx else 'no'}; "
+        f"{load_average()}"
     )
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages (``uptime``): measurements on a shared machine are read beside them."""
+    import os
+
+    return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def run_for_result(command: list[str], what: str, cwd: str | Path | None = None) -> dict:

@@ -6,8 +6,9 @@
 Baseline: ``Trainer`` + ``DataCollatorForLanguageModeling`` + ``BertForMaskedLM`` (the source chapter's
 ``run_language_modeling.py`` path) on the same packed t8 blocks, in fp32 and bf16; its best setting is the
 reference. MFU = useful FLOP/s (``benchmarks/flops.py``) over a matmul peak measured at start-up: "own" the
-peak of the run's precision, "bf16" the bf16 peak, "best" the faster of the two (the machine's limit). Each
-measurement runs in its own process (clean peak memory); settings are interleaved per repeat so
+peak of the run's precision, "best" the faster of the two (the machine's limit), each the best of the
+measurements at start-up and after every repeat (other load only lowers a peak). ``--variant`` adds bertlab
+rows with extra overrides (one lever each, measured in the same interleaving). Each measurement runs in its own process (clean peak memory); settings are interleaved per repeat so
 machine noise hits all alike; medians are printed. Needs BERTLAB_DATA_DIR.
 """
 
@@ -63,6 +64,7 @@ def run_bertlab(
     from hydra.utils import instantiate
 
     from benchmarks.common import StepTimer
+    from bertlab.mixed_precision import precision_arguments
     from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
@@ -71,7 +73,12 @@ def run_bertlab(
     datamodule, module = build(cfg)
     timer = StepTimer(warmup)
     trainer = instantiate(
-        cfg.trainer, callbacks=[timer], logger=False, enable_checkpointing=False, enable_model_summary=False
+        cfg.trainer,
+        **precision_arguments(precision, cfg.trainer.accelerator),  # as bertlab-train does
+        callbacks=[timer],
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
     )
     trainer.fit(module, datamodule=datamodule)
     return {"seconds": timer.elapsed, "steps": timer.timed_steps, "config": module.encoder.config.to_dict()}
@@ -138,75 +145,85 @@ def run_hf(
 
 def one(args) -> None:
     runner = run_bertlab if args.one == "bertlab" else run_hf
-    result = runner(args.size, args.precision, args.block, args.batch, args.steps, args.warmup)
+    extra = args.override or []
+    result = runner(args.size, args.precision, args.block, args.batch, args.steps, args.warmup, extra)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(result))
 
 
-def _measure(framework: str, precision: str, size: str, args) -> dict:
+def settings(variants: Sequence[str]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The four base settings, then one ``bertlab bf16-mixed`` row per ``--variant`` (comma-separated
+    overrides; a ``precision=`` item sets the row's precision instead)."""
+    rows = [(framework, precision, ()) for framework, precision in SETTINGS]
+    for variant in variants:
+        items = tuple(v for v in variant.split(",") if v)
+        precision = next((v.split("=", 1)[1] for v in items if v.startswith("precision=")), "bf16-mixed")
+        rows.append(("bertlab", precision, tuple(v for v in items if not v.startswith("precision="))))
+    return rows
+
+
+def _measure(framework: str, precision: str, size: str, extra: Sequence[str], args) -> dict:
     from benchmarks.common import run_for_result
 
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks.mlm_vs_hf",
-        "--one",
-        framework,
-        "--precision",
-        precision,
-        "--size",
-        size,
-        "--block",
-        str(args.block),
-        "--batch",
-        str(args.batch),
-        "--steps",
-        str(args.steps),
-        "--warmup",
-        str(args.warmup),
-    ]
-    return run_for_result(command, f"{framework} {precision} {size}")
+    command = [sys.executable, "-m", "benchmarks.mlm_vs_hf", "--one", framework, "--precision", precision]
+    command += ["--size", size, "--block", str(args.block), "--batch", str(args.batch)]
+    command += ["--steps", str(args.steps), "--warmup", str(args.warmup)]
+    command += [f"--override={o}" for o in extra]
+    return run_for_result(command, f"{framework} {precision} {size} {' '.join(extra)}")
+
+
+def measured_peaks(peaks: dict[str, float] | None = None) -> dict[str, float]:
+    """Each precision's matmul peak, the best of this and the earlier measurements (noise only lowers it)."""
+    import torch
+
+    from benchmarks.flops import matmul_peak
+
+    now = {"32-true": matmul_peak(torch.float32), "bf16-mixed": matmul_peak(torch.bfloat16)}
+    return {k: max(v, (peaks or {}).get(k, 0.0)) for k, v in now.items()}
 
 
 def report(args) -> None:
-    import torch
     from transformers import BertConfig
 
-    from benchmarks.common import machine_line
-    from benchmarks.flops import matmul_peak, mlm_flops_per_token
+    from benchmarks.common import load_average, machine_line
+    from benchmarks.flops import mlm_flops_per_token
 
-    peaks = {"32-true": matmul_peak(torch.float32), "bf16-mixed": matmul_peak(torch.bfloat16)}
+    peaks = measured_peaks()
     print(f"machine: {machine_line()}")
     print(
-        f"matmul peak: fp32 {peaks['32-true'] / 1e9:,.0f} GFLOP/s, bf16 {peaks['bf16-mixed'] / 1e9:,.0f} GFLOP/s"
+        f"matmul peak at start: fp32 {peaks['32-true'] / 1e9:,.0f} GFLOP/s, bf16 {peaks['bf16-mixed'] / 1e9:,.0f}"
     )
+    rows = settings(args.variant or [])
     for size in args.sizes:
-        runs: dict[tuple[str, str], list[dict]] = {s: [] for s in SETTINGS}
+        runs: dict[tuple, list[dict]] = {row: [] for row in rows}
         for _ in range(args.repeats):
-            for framework, precision in SETTINGS:
-                runs[(framework, precision)].append(_measure(framework, precision, size, args))
+            for row in rows:
+                runs[row].append(_measure(row[0], row[1], size, row[2], args))
+            peaks = measured_peaks(peaks)  # between repeats: the best peak of the session
         tokens = args.steps * args.block * args.batch
-        rate = {s: statistics.median(tokens / r["seconds"] for r in rs) for s, rs in runs.items()}
-        baseline = max(rate[s] for s in SETTINGS if s[0] == "hf")
-        flops = mlm_flops_per_token(BertConfig(**runs[SETTINGS[0]][0]["config"]), args.block)
+        rate = {row: statistics.median(tokens / r["seconds"] for r in rs) for row, rs in runs.items()}
+        baseline = max(rate[row] for row in rows if row[0] == "hf")
+        flops = mlm_flops_per_token(BertConfig(**runs[rows[0]][0]["config"]), args.block)
         print(
-            f"\n{size}: block {args.block}, batch {args.batch}, {args.steps} timed steps, "
-            f"median of {args.repeats}; useful FLOPs/token {flops / 1e6:.1f} M"
+            f"\n{size}: block {args.block}, batch {args.batch}, {args.steps} timed steps, median of "
+            f"{args.repeats} interleaved repeats; useful FLOPs/token {flops / 1e6:.1f} M; best matmul peak "
+            f"fp32 {peaks['32-true'] / 1e9:,.0f}, bf16 {peaks['bf16-mixed'] / 1e9:,.0f} GFLOP/s"
         )
         print(
-            f"{'run':<22}{'tokens/s':>10}{'× HF best':>11}{'peak RSS MB':>13}{'GFLOP/s':>9}{'MFU own':>9}"
-            f"{'MFU bf16':>9}{'MFU best':>9}"
+            f"{'run':<44}{'tokens/s':>10}{'× HF best':>11}{'peak RSS MB':>13}{'GFLOP/s':>9}{'MFU own':>9}"
+            f"{'MFU best':>9}"
         )
-        for framework, precision in SETTINGS:
-            value = rate[(framework, precision)]
-            rss = statistics.median(r["peak_rss_mb"] for r in runs[(framework, precision)])
+        for row in rows:
+            framework, precision, extra = row
+            value = rate[row]
+            rss = statistics.median(r["peak_rss_mb"] for r in runs[row])
             useful = value * flops  # FLOP/s
-            own = useful / peaks[precision]
+            name = f"{framework} {precision} {' '.join(extra)}"
             print(
-                f"{framework + ' ' + precision:<22}{value:>10,.0f}{value / baseline:>11.2f}{rss:>13,.0f}"
-                f"{useful / 1e9:>9.0f}{own:>9.1%}{useful / peaks['bf16-mixed']:>9.1%}"
-                f"{useful / max(peaks.values()):>9.1%}"
+                f"{name:<44}{value:>10,.0f}{value / baseline:>11.2f}{rss:>13,.0f}{useful / 1e9:>9.0f}"
+                f"{useful / peaks[precision]:>9.1%}{useful / max(peaks.values()):>9.1%}"
             )
+    print(f"at the end: {load_average()}")
 
 
 def main() -> None:
@@ -222,6 +239,13 @@ def main() -> None:
     parser.add_argument("--one", choices=["hf", "bertlab"], help=argparse.SUPPRESS)
     parser.add_argument("--precision", help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
+    parser.add_argument("--override", action="append", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--variant",
+        action="append",
+        help="an extra bertlab row: comma-separated Hydra overrides, e.g. optimizer.fused=false or compile=true"
+        " (bf16-mixed unless one item is precision=...)",
+    )
     args = parser.parse_args()
     one(args) if args.one else report(args)
 

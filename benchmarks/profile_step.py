@@ -46,6 +46,7 @@ def main() -> None:
     from benchmarks.common import machine_line
     from benchmarks.flops import matmul_peak
     from benchmarks.mlm_vs_hf import SIZES, _compose
+    from bertlab.mixed_precision import precision_arguments
     from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
@@ -72,6 +73,7 @@ def main() -> None:
     callback = ProfileSteps(args.warmup, args.steps)
     trainer = instantiate(
         cfg.trainer,
+        **precision_arguments(args.precision, cfg.trainer.accelerator),  # as bertlab-train does
         callbacks=[callback],
         logger=False,
         enable_checkpointing=False,

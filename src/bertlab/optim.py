@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from transformers import get_linear_schedule_with_warmup
 
+from bertlab.mixed_precision import refuses_fused_clipping
+
 log = logging.getLogger(__name__)
 
 _NO_DECAY = ("bias", "LayerNorm.weight", "LayerNorm.bias", "layer_norm.weight", "layer_norm.bias")
@@ -30,24 +32,27 @@ def adamw(
     eps: float = 1e-8,
     fused: bool | None = True,
 ) -> torch.optim.Optimizer:
-    """AdamW over :func:`parameter_groups`; ``fused=None`` lets torch pick (foreach on CPU, slower there).
+    """AdamW over :func:`parameter_groups`; ``fused=None`` lets torch pick (foreach on CPU).
 
-    Lightning refuses gradient clipping with a fused optimizer under mixed precision (it cannot unscale the
-    gradients first), so a module whose trainer clips in ``*-mixed`` precision gets torch's choice instead.
+    Lightning's own mixed-precision plugin refuses gradient clipping with a fused optimizer (under fp16 it
+    could not unscale the gradients first); bertlab's bf16 plugin (:mod:`bertlab.mixed_precision`) allows it.
+    A module whose trainer clips with a plugin that refuses gets torch's choice instead.
     """
-    if fused and _clips_under_mixed_precision(module):
-        log.info(
-            "optimizer.fused=true with gradient clipping in mixed precision: using torch's foreach AdamW"
-        )
+    if fused and _clipping_refuses_fused(module):
+        log.info("optimizer.fused=true with gradient clipping in fp16 mixed precision: using foreach AdamW")
         fused = None
     return torch.optim.AdamW(
         parameter_groups(module, weight_decay), lr=lr, betas=tuple(betas), eps=eps, fused=fused
     )
 
 
-def _clips_under_mixed_precision(module: nn.Module) -> bool:
+def _clipping_refuses_fused(module: nn.Module) -> bool:
     trainer = getattr(module, "_trainer", None)  # set once a Lightning trainer runs the module
-    return trainer is not None and "mixed" in str(trainer.precision) and bool(trainer.gradient_clip_val)
+    return (
+        trainer is not None
+        and bool(trainer.gradient_clip_val)
+        and refuses_fused_clipping(trainer.precision_plugin)
+    )
 
 
 def linear_warmup_decay(

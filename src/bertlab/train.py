@@ -30,6 +30,7 @@ from bertlab.callbacks.hf_export import HFExportCallback
 from bertlab.callbacks.interrupt import FiniteLossCallback, InterruptCallback, Interrupted, resume_command
 from bertlab.config import config_dir, register_schemas
 from bertlab.errors import ConfigError, user_errors_exit
+from bertlab.mixed_precision import precision_arguments
 from bertlab.precision import run_precision
 from bertlab.resume import check_compatible, checkpoint_step, resolve_checkpoint
 from bertlab.runtime import configure_allocator
@@ -107,13 +108,9 @@ def train(cfg: DictConfig) -> float | None:
     if cfg.export:
         callbacks.append(HFExportCallback(str(Path(cfg.paths.output_dir) / "hf"), datamodule.tokenizer))
     precision = run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir)
-    trainer: L.Trainer = instantiate(
-        cfg.trainer,
-        precision=precision.precision,
-        callbacks=callbacks,
-        logger=loggers or False,
-        plugins=[AtomicCheckpointIO()],
-    )
+    arguments = precision_arguments(precision.precision, str(cfg.trainer.accelerator))
+    arguments["plugins"].append(AtomicCheckpointIO())
+    trainer: L.Trainer = instantiate(cfg.trainer, **arguments, callbacks=callbacks, logger=loggers or False)
     hyperparameters = OmegaConf.to_container(cfg, resolve=True)
     hyperparameters["trainer"]["precision"] = precision.precision
     hyperparameters["precision_choice"] = precision.as_dict()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from lightning.pytorch.plugins.precision import MixedPrecision, Precision
 from torch import nn
 
 from bertlab.data.base import KeyedDataModule
+from bertlab.mixed_precision import BF16MixedPrecision
 from bertlab.objectives.base import Objective
 from bertlab.optim import adamw
 
@@ -20,12 +22,18 @@ class _Module(nn.Module):
 
 
 @pytest.mark.parametrize(
-    ("precision", "clip", "fused"),
-    [("32-true", 1.0, True), ("bf16-mixed", None, True), ("bf16-mixed", 1.0, None), ("16-mixed", 0.5, None)],
+    ("plugin", "clip", "fused"),
+    [
+        (Precision(), 1.0, True),
+        (MixedPrecision("bf16-mixed", "cpu"), None, True),
+        (MixedPrecision("bf16-mixed", "cpu"), 1.0, None),  # Lightning's plugin would refuse to clip
+        (BF16MixedPrecision("cpu"), 1.0, True),  # bertlab's bf16 plugin clips for a fused optimizer
+        (MixedPrecision("16-mixed", "cpu"), 0.5, None),
+    ],
 )
-def test_fused_unless_lightning_must_unscale_before_clipping(precision, clip, fused):
+def test_fused_unless_the_precision_plugin_refuses_to_clip(plugin, clip, fused):
     module = _Module()
-    module._trainer = SimpleNamespace(precision=precision, gradient_clip_val=clip)
+    module._trainer = SimpleNamespace(precision_plugin=plugin, gradient_clip_val=clip)
     optimizer = adamw(module, lr=1e-3)
     assert optimizer.defaults["fused"] is fused
 
