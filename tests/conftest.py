@@ -67,9 +67,8 @@ def real_data_dir() -> Path:
     return Path(value)
 
 
-@pytest.fixture
-def compose(tmp_path):
-    """Compose ``conf/train.yaml`` with overrides, as ``bertlab-train`` would, writing under tmp_path."""
+def compose_config(output_dir: Path, *overrides: str, data_dir: Path | str = FIXTURE_DATA):
+    """Compose ``conf/train.yaml`` with overrides, as ``bertlab-train`` would, writing under ``output_dir``."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -79,18 +78,25 @@ def compose(tmp_path):
     from bertlab.config import config_dir, register_schemas
 
     register_schemas()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = hydra_compose(
+            "train", overrides=[f"paths.data_dir={data_dir}", *overrides], return_hydra_config=True
+        )
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = str(output_dir)
+        cfg.hydra.job.num = 0
+    HydraConfig.instance().set_config(cfg)
+    return cfg
+
+
+@pytest.fixture
+def compose(tmp_path):
+    """Compose ``conf/train.yaml`` with overrides, as ``bertlab-train`` would, writing under tmp_path/run."""
+    from hydra.core.global_hydra import GlobalHydra
 
     def _compose(*overrides: str, data_dir: Path | str = FIXTURE_DATA):
-        GlobalHydra.instance().clear()
-        with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-            cfg = hydra_compose(
-                "train", overrides=[f"paths.data_dir={data_dir}", *overrides], return_hydra_config=True
-            )
-        with open_dict(cfg):
-            cfg.hydra.runtime.output_dir = str(tmp_path / "run")
-            cfg.hydra.job.num = 0
-        HydraConfig.instance().set_config(cfg)
-        return cfg
+        return compose_config(tmp_path / "run", *overrides, data_dir=data_dir)
 
     yield _compose
     GlobalHydra.instance().clear()

@@ -81,6 +81,7 @@ INJECTED = {
         "metrics",
         "version_2_with_negative",
         "pooler_state",
+        "text_fields",
     },  # datamodule.module_kwargs(), and the pretrained encoder's pooler (build.encoder_inputs)
     "collator": {"tokenizer", "masking_unit"},  # data.masking_unit (bertlab.data.collators.make_collator)
 }

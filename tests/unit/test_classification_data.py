@@ -109,6 +109,18 @@ def test_bad_jsonl_and_missing_files_and_field_counts(tmp_path):
     assert field_keys([3], 1) == (["3"], "1")
 
 
+def test_one_field_of_a_pair_preset_is_a_single_text_task_and_a_bare_string_is_an_error(compose):
+    from hydra.utils import instantiate
+
+    cfg = compose("experiment=glue", "data=glue_mrpc", 'data.text_fields=["#2 String"]')
+    datamodule = instantiate(cfg.data)
+    texts = datamodule.examples["train"].texts
+    assert texts and all(len(t) == 1 for t in texts)  # the second sentence alone: a one-side baseline
+    assert datamodule.module_kwargs()["text_fields"] == ["#2 String"]
+    with pytest.raises(ConfigError, match=r"data.text_fields='sentence': expected a list .*=\[sentence\]"):
+        field_keys("sentence", "label")
+
+
 def test_pairs_get_token_types_and_are_truncated_longest_first(bert_tokenizer):
     texts = [("a short premise", "and a hypothesis"), ("one " * 40, "two three")]
     encoded = encode_texts(bert_tokenizer, texts, max_length=16)

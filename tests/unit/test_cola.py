@@ -176,6 +176,7 @@ def test_datamodule_pads_each_batch_to_its_longest_sentence(compose):
         "id2label": {0: "unacceptable", 1: "acceptable"},
         "task": "single_label",
         "metrics": ["mcc", "accuracy"],
+        "text_fields": ["3"],
     }
     assert (
         dm.tokenizer.decode(dm.datasets["train"].input_ids[4][1:-1])

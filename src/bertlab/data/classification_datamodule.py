@@ -152,6 +152,7 @@ class ClassificationDataModule(KeyedDataModule):
             "id2label": dict(enumerate(self.label_names.values())),
             "task": self.task,
             "metrics": list(self.metrics),
+            "text_fields": list(self.text_keys),
         }
 
     def _tokenize(self, split: str) -> ClassificationDataset:

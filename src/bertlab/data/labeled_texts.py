@@ -34,7 +34,17 @@ class LabeledTexts:
 def field_keys(
     text_fields: Sequence[str | int], label_field: str | int | None
 ) -> tuple[list[str], str | None]:
-    """Config field references (names or column indices) → record keys."""
+    """Config field references (names or column indices) → record keys.
+
+    One field is a single-text task even on a pair preset (``data=glue_mnli data.text_fields=[sentence2]``, the hypothesis):
+    one side of a pair alone is a known baseline (Poliak et al. 2018, hypothesis-only NLI), so it is allowed;
+    a name given as a bare string instead of a list is an error, not a list of characters.
+    """
+    if isinstance(text_fields, str | int):
+        raise ConfigError(
+            f"data.text_fields={text_fields!r}: expected a list of one field or two, e.g. "
+            f"data.text_fields=[{text_fields}] (a pair: data.text_fields=[premise,hypothesis])"
+        )
     keys = [str(field) for field in text_fields]
     if len(keys) not in (1, 2):
         raise ConfigError(

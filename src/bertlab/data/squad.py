@@ -48,6 +48,7 @@ class SquadExample:
 class _Reader:
     path: Path
     training: bool
+    questions_only: bool = False  # prediction inputs: answers, if any, are not read
     bad_answers: int = 0
     total_answers: int = 0
 
@@ -99,6 +100,9 @@ class _Reader:
             at = f"{where}.qas[{j}]"
             qid = self.field(qa, "id", str, at)
             question = self.field(qa, "question", str, at)
+            if self.questions_only:
+                examples.append(SquadExample(qid, title, context, question, ()))
+                continue
             answers = self.answers(qa, context, at)
             if answers or qa.get("is_impossible", False):  # else every answer was skipped (training)
                 examples.append(SquadExample(qid, title, context, question, answers))
@@ -114,23 +118,35 @@ class _Reader:
         return examples
 
 
+def _read(reader: _Reader) -> list[SquadExample]:
+    try:
+        document = json.loads(files.open_text(reader.path))
+    except json.JSONDecodeError as err:
+        raise DataError(
+            f"{reader.path}: line {err.lineno} column {err.colno}: invalid JSON ({err.msg})"
+        ) from err
+    examples = reader.read(document)
+    check_unique_ids([e.id for e in examples], str(reader.path))
+    return examples
+
+
+def check_unique_ids(ids: list[str], origin: str) -> None:
+    """Question ids key predictions and gold answers: each must occur once."""
+    seen: set[str] = set()
+    for qid in ids:
+        if qid in seen:
+            raise DataError(f"{origin}: question id {qid!r} occurs more than once")
+        seen.add(qid)
+
+
 def read_squad(path: str | Path, training: bool, max_bad_fraction: float = 0.01) -> list[SquadExample]:
     """Validated examples of one SQuAD file, in file order.
 
     ``training=True`` skips answers that are not at their ``answer_start`` (and questions left without any)
     with a counted warning, raising when more than ``max_bad_fraction`` of all answers are bad.
     """
-    path = Path(path)
-    try:
-        document = json.loads(files.open_text(path))
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path}: line {err.lineno} column {err.colno}: invalid JSON ({err.msg})") from err
-    reader = _Reader(path, training)
-    examples = reader.read(document)
-    ids = [e.id for e in examples]
-    if len(set(ids)) != len(ids):
-        duplicate = next(i for i in ids if ids.count(i) > 1)
-        raise DataError(f"{path}: question id {duplicate!r} occurs more than once")
+    reader = _Reader(Path(path), training)
+    examples = _read(reader)
     if reader.bad_answers:
         fraction = reader.bad_answers / max(reader.total_answers, 1)
         log.warning(
@@ -145,6 +161,12 @@ def read_squad(path: str | Path, training: bool, max_bad_fraction: float = 0.01)
                 f"answer_start, above data.max_bad_answer_fraction={max_bad_fraction}"
             )
     return examples
+
+
+def read_squad_questions(path: str | Path) -> list[SquadExample]:
+    """The questions of a SQuAD file (v1.1 or v2.0 layout) with their contexts, for prediction: ``answers`` and
+    ``is_impossible`` are neither required nor read (every example's ``answers`` is empty)."""
+    return _read(_Reader(Path(path), training=False, questions_only=True))
 
 
 def gold_answers(examples: list[SquadExample]) -> dict[str, list[str]]:

@@ -54,8 +54,13 @@ class ExampleDecoding:
         """null score − best non-null score (large when no valid span exists)."""
         return self.null_score - self.nbest[0].score if self.nbest else NO_SPAN_ODDS
 
+    def best(self, threshold: float) -> Candidate | None:
+        """The answer span, or None (answer "") when the null odds exceed ``threshold`` or no span is valid."""
+        return None if not self.nbest or self.null_odds > threshold else self.nbest[0]
+
     def answer(self, threshold: float) -> str:
-        return "" if self.null_odds > threshold else self.nbest[0].text
+        best = self.best(threshold)
+        return "" if best is None else best.text
 
 
 @dataclass
@@ -119,17 +124,14 @@ def nbest_entries(decoding: ExampleDecoding) -> list[dict]:
     ]
 
 
-def decode(
+def decode_examples(
     windows: Mapping[int, WindowLogits],
     contexts: Mapping[str, str],
     n_best: int = 20,
     max_answer_length: int = 30,
-    threshold: float = 0.0,
-) -> Predictions:
-    """Predictions for every example id in ``contexts``, from its windows (each window index appears once).
-
-    Raises when an example has no window, which would mean the evaluation did not see all of its inputs.
-    """
+) -> dict[str, ExampleDecoding]:
+    """The decoding of every example id in ``contexts`` from its windows (each window index appears once), in
+    ``contexts`` order. Raises when an example has no window: the caller did not see all of its inputs."""
     grouped: dict[str, list[WindowLogits]] = {qid: [] for qid in contexts}
     for index in sorted(windows):
         window = windows[index]
@@ -139,9 +141,22 @@ def decode(
     missing = [qid for qid, group in grouped.items() if not group]
     if missing:
         raise ValueError(f"{len(missing)} example(s) have no window, e.g. {missing[:3]}")
+    return {
+        qid: decode_example(group, contexts[qid], n_best, max_answer_length) for qid, group in grouped.items()
+    }
+
+
+def decode(
+    windows: Mapping[int, WindowLogits],
+    contexts: Mapping[str, str],
+    n_best: int = 20,
+    max_answer_length: int = 30,
+    threshold: float = 0.0,
+) -> Predictions:
+    """Predictions for every example id in ``contexts`` (see :func:`decode_examples`), "" where the null odds
+    exceed ``threshold``."""
     predictions = Predictions()
-    for qid, group in grouped.items():
-        decoding = decode_example(group, contexts[qid], n_best, max_answer_length)
+    for qid, decoding in decode_examples(windows, contexts, n_best, max_answer_length).items():
         predictions.answers[qid] = decoding.answer(threshold)
         predictions.best_non_null[qid] = decoding.nbest[0].text if decoding.nbest else ""
         predictions.nbest[qid] = nbest_entries(decoding)

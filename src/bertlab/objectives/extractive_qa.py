@@ -11,6 +11,7 @@ stay in ``predictions[stage]``; report callbacks (:mod:`bertlab.callbacks.report
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections.abc import Callable
@@ -116,9 +117,21 @@ class ExtractiveQuestionAnswering(Objective):
         self.collected: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.predictions: dict[str, QAEvaluation] = {}  # the last evaluation per stage, for report callbacks
 
+    def decoding_settings(self) -> dict:
+        """How this model's answers are decoded, as the export records them (``config.bertlab_qa``) for
+        ``bertlab-predict``: the null threshold is ``null`` (never answer "") without unanswerable training data."""
+        return {
+            "n_best": self.n_best,
+            "max_answer_length": self.max_answer_length,
+            "null_threshold": self.null_threshold if self.version_2_with_negative else None,
+        }
+
     def hf_models(self) -> dict[str, PreTrainedModel]:
-        """``BertForQuestionAnswering`` (or the encoder type's QA model): our head is its ``qa_outputs``."""
-        task = AutoModelForQuestionAnswering.from_config(self.encoder.config)
+        """``BertForQuestionAnswering`` (or the encoder type's QA model): our head is its ``qa_outputs``; its
+        config carries :meth:`decoding_settings` as ``bertlab_qa``."""
+        config = copy.deepcopy(self.encoder.config)
+        config.bertlab_qa = self.decoding_settings()
+        task = AutoModelForQuestionAnswering.from_config(config)
         load_encoder(task, self.encoder)
         load_renamed(task, self.head.state_dict())
         return {"": task}

@@ -97,7 +97,8 @@ class SequenceClassification(Objective):
     ``pooler_state`` is the pretrained checkpoint's pooler (the composition root passes the encoder builder's
     ``pooler_state``); ``pretrained_pooler=False`` draws the pooler afresh instead of loading it;
     ``reinit_top_layers=k`` also re-initialises the encoder's top k layers (Zhang et al. 2021), for small data
-    sets on a checkpoint whose top layers serve another objective.
+    sets on a checkpoint whose top layers serve another objective. ``text_fields`` (from the datamodule) names
+    the input fields, one or a pair; the export records them for ``bertlab-predict``.
     """
 
     batch_keys = (*ENCODER_INPUTS, "labels")
@@ -115,8 +116,10 @@ class SequenceClassification(Objective):
         pretrained_pooler: bool = True,
         reinit_top_layers: int = 0,
         pooler_state: dict[str, torch.Tensor] | None = None,
+        text_fields: Sequence[str] | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler)
+        self.text_fields = list(text_fields) if text_fields else None
         self.id2label = resolve_labels(id2label, num_labels)
         self.task, self.metric_names = check_task(task), tuple(metrics)
         if task == "regression" and len(self.id2label) != 1:
@@ -129,6 +132,7 @@ class SequenceClassification(Objective):
                 "classifier_dropout": classifier_dropout,
                 "pretrained_pooler": pretrained_pooler,
                 "reinit_top_layers": reinit_top_layers,
+                "text_fields": self.text_fields,
             }
         )
         # from_pretrained returns eval mode (no dropout) and Lightning keeps each submodule's mode.
@@ -157,6 +161,8 @@ class SequenceClassification(Objective):
         config.id2label = dict(self.id2label)
         config.label2id = {name: i for i, name in self.id2label.items()}
         config.problem_type = PROBLEM_TYPES[self.task]
+        if self.text_fields:  # bertlab-predict reads these fields, and refuses one text for a pair model
+            config.bertlab_text_fields = self.text_fields
         task = AutoModelForSequenceClassification.from_config(config)
         load_encoder(task, self.encoder)
         load_renamed(task, classification_head_state(self.head))
