@@ -20,10 +20,13 @@ import json
 import logging
 import os
 import shutil
+import sys
+import types
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from multiprocessing import get_context
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 
 ARRAYS = ("ids", "sentence_starts", "doc_starts", "doc_work")
 _CHUNK = 1 << 24  # elements per checksum / copy step: bounded memory for any corpus size
+_READ_BYTES = 1 << 24  # bytes per plain read when checking a file
 _ENCODE_BATCH = 4096  # sentences per encode_batch call; the Encoding objects are dropped after each
 _VERIFIED: set[str] = set()  # directories whose checksums this process has checked
 ShardDoc = tuple[int, int | None, str]  # (document number, fixed split or None = held out by hash, text)
@@ -99,22 +103,39 @@ def read_arrays(directory: Path, checksum: bool, vocab_size: int | None = None) 
                 f"{directory / name}.npy: {array.dtype}{list(array.shape)}, recorded {expected}"
             )
     if checksum or str(directory) not in _VERIFIED:
-        for name, array in arrays.items():
-            if crc32(array) != meta["arrays"][name]["crc32"]:
+        for name in arrays:
+            value, largest = scan_npy(directory / f"{name}.npy")
+            if value != meta["arrays"][name]["crc32"]:
                 raise CacheCorrupt(
                     f"{directory / name}.npy: checksum differs from the one recorded at write time"
                 )
-        ids = arrays.get("ids")
-        if vocab_size is not None and ids is not None and len(ids) and _max(ids) >= vocab_size:
-            raise CacheCorrupt(
-                f"{directory}/ids.npy: token id {_max(ids)} outside the vocabulary ({vocab_size})"
-            )
+            if name == "ids" and vocab_size is not None and largest >= vocab_size:
+                raise CacheCorrupt(
+                    f"{directory}/ids.npy: token id {largest} outside the vocabulary ({vocab_size})"
+                )
         _VERIFIED.add(str(directory))
     return arrays
 
 
-def _max(ids: np.ndarray) -> int:
-    return max(int(ids[s : s + _CHUNK].max()) for s in range(0, len(ids), _CHUNK))
+def scan_npy(path: Path) -> tuple[int, int]:
+    """(CRC-32 of the data, largest value) of a 1-D ``.npy`` file, read in chunks with plain reads.
+
+    Not through the memory map: every page a map touches stays in the process's RSS while the map lives, so
+    checking a large cache that way would make the process as large as the cache.
+    """
+    with open(path, "rb") as handle:
+        version = np.lib.format.read_magic(handle)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else _header_2_0
+        _, _, dtype = read_header(handle)
+        value, largest, step = 0, -1, _READ_BYTES - _READ_BYTES % dtype.itemsize
+        while chunk := handle.read(step):
+            value = zlib.crc32(chunk, value)
+            if len(chunk) >= dtype.itemsize:
+                largest = max(largest, int(np.frombuffer(chunk, dtype).max()))
+    return value, largest
+
+
+_header_2_0 = np.lib.format.read_array_header_2_0  # versions 2 and 3 share the header layout
 
 
 def tokenize_shard(docs: list[ShardDoc], settings: ShardSettings) -> dict[str, dict[str, np.ndarray]]:
@@ -177,6 +198,24 @@ def _shard_ok(directory: Path) -> bool:
         return False
 
 
+@contextmanager
+def _workers_skip_main() -> Iterator[None]:
+    """Hide ``__main__`` while the pool spawns workers (it does so inside ``submit``).
+
+    A spawned process first re-imports the parent's main module (multiprocessing's "safe importing of the
+    main module"); under ``bertlab-train`` that is torch and Lightning, some 400 MB and seconds of start-up per
+    worker, for a worker that needs only numpy and ``tokenizers``. ``build_shard`` and the settings pickle by
+    reference to importable modules, so a worker never needs the main module (a splitter defined in a
+    ``__main__`` script could not be used; Hydra's ``_target_`` paths are importable anyway).
+    """
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def build_cache(
     target: Path, shards: Iterable[list[ShardDoc]], settings: ShardSettings, workers: int, vocab_size: int
 ) -> None:
@@ -199,7 +238,8 @@ def build_cache(
             if pool is None:
                 build_shard(docs, settings, shard)
                 continue
-            pending.append(pool.submit(build_shard, docs, settings, shard))
+            with _workers_skip_main():
+                pending.append(pool.submit(build_shard, docs, settings, shard))
             while len(pending) >= 2 * workers:  # bounded: at most 2 shards per worker in memory
                 pending.popleft().result()
         while pending:
@@ -212,43 +252,65 @@ def build_cache(
 
 
 def merge_shards(shards: list[Path], target: Path, dtype: str, vocab_size: int) -> None:
-    """Concatenate the shards' arrays split by split into ``target/<split>/``, streaming through memory maps."""
-    parts = [read_arrays(s, checksum=False) for s in shards]
+    """Concatenate the shards' arrays split by split into ``target/<split>/``, one shard array at a time.
+
+    Plain reads and writes, no memory maps: the process holds one shard's array, whatever the corpus size.
+    """
+    recorded = [json.loads((s / "meta.json").read_text())["arrays"] for s in shards]
     with atomic_directory(target, replace=True) as tmp:
         for split in SPLITS:
-            _merge_split([{n: p[f"{split}.{n}"] for n in ARRAYS} for p in parts], tmp / split, dtype)
+            (tmp / split).mkdir()
+            sizes = [{n: m[f"{split}.{n}"]["shape"][0] for n in ARRAYS} for m in recorded]
+            meta = {"arrays": {}}
+            for name in ARRAYS:
+                pieces = _rebased(shards, sizes, split, name)
+                meta["arrays"][name] = _write_npy(
+                    tmp / split / f"{name}.npy", _DTYPES.get(name, dtype), pieces
+                )
+            write_json(tmp / split / "meta.json", meta)
         write_json(tmp / "meta.json", {"vocab_size": vocab_size, "shards": len(shards)})
 
 
-def _merge_split(parts: list[dict[str, np.ndarray]], out: Path, dtype: str) -> None:
-    out.mkdir()
-    sizes = {n: sum(len(p[n]) - (n.endswith("starts")) for p in parts) + n.endswith("starts") for n in ARRAYS}
-    dtypes = {"ids": dtype, "sentence_starts": np.int64, "doc_starts": np.int64, "doc_work": np.int64}
-    meta = {"arrays": {}}
-    for name in ARRAYS:
-        array = np.lib.format.open_memmap(
-            out / f"{name}.npy", mode="w+", dtype=dtypes[name], shape=(sizes[name],)
-        )
-        position, base, value = 0, 0, 0
-        for p in parts:
-            piece = p[name][:-1] if name.endswith("starts") else p[name]
-            chunk = np.asarray(piece).astype(dtypes[name]) + base
-            array[position : position + len(chunk)] = chunk
-            value = zlib.crc32(np.ascontiguousarray(chunk).tobytes(), value)
-            position += len(chunk)
-            base += _advance(name, p)
-        if name.endswith("starts"):
-            array[-1] = base
-            value = zlib.crc32(np.array([base], dtype=np.int64).tobytes(), value)
-        array.flush()
-        meta["arrays"][name] = {"dtype": str(array.dtype), "shape": [sizes[name]], "crc32": value}
-        del array
-    write_json(out / "meta.json", meta)
+_DTYPES = {"sentence_starts": "int64", "doc_starts": "int64", "doc_work": "int64"}
 
 
-def _advance(name: str, part: dict[str, np.ndarray]) -> int:
-    """How much a shard moves the next shard's offsets: its tokens (sentence starts), sentences (doc starts)."""
-    return {"sentence_starts": len(part["ids"]), "doc_starts": len(part["sentence_starts"]) - 1}.get(name, 0)
+def _rebased(shards: list[Path], sizes: list[dict[str, int]], split: str, name: str) -> tuple[int, Iterator]:
+    """(total length, pieces): a split's array across shards, offsets moved past the previous shards."""
+    starts = name.endswith("starts")  # local offsets (n + 1,): drop each shard's end, append the total once
+    advance = {"sentence_starts": "ids", "doc_starts": "sentence_starts"}.get(name)
+
+    def pieces() -> Iterator[np.ndarray]:
+        base = 0
+        for shard, size in zip(shards, sizes, strict=True):
+            piece = np.load(shard / f"{split}.{name}.npy")
+            yield (piece[:-1] if starts else piece).astype(_DTYPES.get(name, piece.dtype)) + base
+            base += (size[advance] - (advance == "sentence_starts")) if advance else 0
+        if starts:
+            yield np.array([base], dtype=np.int64)
+
+    return sum(size[name] - starts for size in sizes) + starts, pieces()
+
+
+def _write_npy(path: Path, dtype: str, sized: tuple[int, Iterator[np.ndarray]]) -> dict:
+    """Write a 1-D ``.npy`` of the given length piece by piece; its meta entry (dtype, shape, CRC-32)."""
+    size, pieces = sized
+    header = {
+        "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+        "fortran_order": False,
+        "shape": (size,),
+    }
+    value, written = 0, 0
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, header)
+        for piece in pieces:
+            data = np.ascontiguousarray(piece, dtype=dtype).tobytes()
+            handle.write(data)
+            value, written = zlib.crc32(data, value), written + len(piece)
+        if written != size:
+            raise CacheCorrupt(f"{path}: merged {written} values, the shards' metadata promised {size}")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return {"dtype": str(np.dtype(dtype)), "shape": [size], "crc32": value}
 
 
 def load_cache(target: Path, vocab_size: int, verify: bool) -> dict[str, TokenizedCorpus]:
