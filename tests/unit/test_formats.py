@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 
 from bertlab.data.collators import MLMCollator
+from bertlab.data.corpus import TokenizedCorpus
 from bertlab.data.formats import (
     PairDataset,
     SequenceDataset,
     build_dataset,
-    pack_sentences,
     resolve_format,
     scaled_batch_size,
 )
+from bertlab.data.packing import SentenceBlocks
 from bertlab.data.pair_collator import PairMLMCollator
 from bertlab.data.shakespeare import t8_works
 from bertlab.data.text import TextDataModule
@@ -30,12 +31,9 @@ CORPUS = make_corpus(DOCS)
 BLOCK = 32
 
 
-def _rows(flat: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
-    return [flat[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
-
-
 def _bodies(cross: bool) -> list[np.ndarray]:
-    rows = _rows(*pack_sentences(CORPUS, BLOCK, CLS, SEP, cross_documents=cross))
+    blocks = SentenceBlocks(CORPUS, BLOCK, CLS, SEP, cross_documents=cross)
+    rows = [blocks[i] for i in range(len(blocks))]
     assert all(len(r) <= BLOCK and r[0] == CLS and r[-1] == SEP for r in rows)
     return [r[1:-1] for r in rows]
 
@@ -120,9 +118,11 @@ def _static_vs_dynamic(dataset_for, collate) -> tuple[bool, bool]:
 
 def test_static_masks_are_identical_across_epochs_and_dynamic_ones_differ(bert_tokenizer):
     mlm = MLMCollator(bert_tokenizer, seed=0)
-    flat, offsets = pack_sentences(CORPUS, BLOCK, CLS, SEP, cross_documents=True)
-    flat = flat % 20_000 + 1000  # ids inside the vocabulary
-    sequences = partial(SequenceDataset, flat, offsets)
+    in_vocabulary = TokenizedCorpus(
+        CORPUS.ids % 20_000 + 1000, *(getattr(CORPUS, n) for n in CORPUS._FIELDS[1:])
+    )
+    rows = SentenceBlocks(in_vocabulary, BLOCK, 101, 102, cross_documents=True)
+    sequences = partial(SequenceDataset, rows)
     assert _static_vs_dynamic(lambda d: sequences(dupe_factor=d), mlm) == (True, False)
     pairs = partial(
         build_dataset, "segment_pair", CORPUS, BLOCK, CLS, SEP, pairing="sop", seed=0, short_seq_prob=0.1
@@ -130,7 +130,7 @@ def test_static_masks_are_identical_across_epochs_and_dynamic_ones_differ(bert_t
     pair_mlm = PairMLMCollator(bert_tokenizer, seed=0)
     assert _static_vs_dynamic(lambda d: pairs(dupe_factor=d), pair_mlm) == (True, False)
     static = sequences(dupe_factor=3)
-    assert len(static) == 3 * (len(offsets) - 1)
+    assert len(static) == 3 * len(rows)
     copies = [mlm([static[(0, c * static.size)]])["labels"] for c in range(3)]  # one sequence, three masks
     assert not (copies[0] == copies[1]).all()
 

@@ -7,7 +7,7 @@ import pytest
 
 from bertlab.data.corpus import TokenizedCorpus
 from bertlab.data.datasets import BlockDataset
-from bertlab.data.packing import StreamBlocks
+from bertlab.data.packing import SentenceBlocks, StreamBlocks
 from bertlab.data.token_cache import read_arrays, write_arrays
 from tests.unit.synthetic_corpus import CLS, SEP, make_corpus
 
@@ -58,8 +58,8 @@ def test_blocks_read_a_memory_mapped_cache_and_hold_one_offset_per_document(tmp_
     write_arrays(tmp_path / "split", {n: getattr(corpus, n) for n in TokenizedCorpus._FIELDS})
     mapped = TokenizedCorpus(*read_arrays(tmp_path / "split", checksum=True).values())
     blocks = StreamBlocks(mapped, 16, CLS, SEP)
-    assert isinstance(blocks.ids, np.memmap)  # no copy of the tokens
-    assert blocks.separators.nbytes == 8 * (corpus.num_documents - 1)
+    assert isinstance(blocks.stream.ids, np.memmap)  # no copy of the tokens
+    assert blocks.stream.separators.nbytes == 8 * (corpus.num_documents - 1)
     dataset = BlockDataset(blocks, dupe_factor=2)
     assert len(dataset) == 2 * len(blocks)
     item = dataset[(5, len(blocks) + 1)]  # copy 1 of block 1: static mask key 1
@@ -70,3 +70,36 @@ def test_blocks_read_a_memory_mapped_cache_and_hold_one_offset_per_document(tmp_
 def test_an_empty_corpus_has_no_blocks():
     empty = TokenizedCorpus(*(np.zeros(n, dtype=np.int64) for n in (0, 1, 1, 0)))
     assert len(StreamBlocks(empty, 8, CLS, SEP)) == 0
+
+
+def _old_sentence_blocks(corpus: TokenizedCorpus, block_size: int, cross: bool) -> list[list[int]]:
+    """The FULL-/DOC-SENTENCES packing before lazy rows: lists of pieces, materialized (the reference)."""
+    body, blocks, current, length, pending = block_size - 2, [], [], 0, False
+    for d in range(corpus.num_documents):
+        for s in range(int(corpus.doc_starts[d]), int(corpus.doc_starts[d + 1])):
+            tokens = corpus.ids[corpus.sentence_starts[s] : corpus.sentence_starts[s + 1]].tolist()
+            for piece in [tokens[i : i + body] for i in range(0, max(len(tokens), 1), body)]:
+                extra = 1 if pending and current else 0
+                if length + extra + len(piece) > body:
+                    blocks += [current] if current else []
+                    current, length, pending, extra = [], 0, False, 0
+                current += [[SEP]] * extra + [piece]
+                length, pending = length + extra + len(piece), False
+        if cross:
+            pending = True
+        else:
+            blocks += [current] if current else []
+            current, length, pending = [], 0, False
+    blocks += [current] if current else []
+    return [[CLS, *(t for piece in block for t in piece), SEP] for block in blocks]
+
+
+@pytest.mark.parametrize("cross", [True, False])
+@pytest.mark.parametrize("block_size", [3, 4, 7, 16, 32, 129])
+def test_lazy_sentence_blocks_equal_the_materialized_packing(block_size, cross):
+    corpus = make_corpus(DOCS)
+    expected = _old_sentence_blocks(corpus, block_size, cross)
+    blocks = SentenceBlocks(corpus, block_size, CLS, SEP, cross_documents=cross)
+    assert [blocks[i].tolist() for i in range(len(blocks))] == expected
+    assert blocks.mean_length() == pytest.approx(np.mean([len(r) for r in expected]))
+    assert blocks.ends.nbytes + blocks.stream.separators.nbytes <= 8 * (len(expected) + 1 + len(DOCS))

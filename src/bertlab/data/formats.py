@@ -15,15 +15,13 @@ A sentence longer than a block is cut into block-sized pieces (never dropped). E
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
 from bertlab.data.corpus import TokenizedCorpus
 from bertlab.data.datasets import BlockDataset
-from bertlab.data.packing import StreamBlocks
+from bertlab.data.packing import SentenceBlocks, StreamBlocks
 from bertlab.data.pairs import PairBuilder, frame_pair
 
 FORMATS = ("stream", "segment_pair", "sentence_pair", "full_sentences", "doc_sentences")
@@ -54,23 +52,23 @@ def _copies(index: int, size: int, dupe_factor: int | None, epoch: int) -> tuple
 
 
 class SequenceDataset(Dataset):
-    """Variable-length framed sequences ``flat[offsets[i]:offsets[i + 1]]`` (FULL-/DOC-SENTENCES)."""
+    """Variable-length framed sequences ``rows[i]`` (FULL-/DOC-SENTENCES: :class:`SentenceBlocks`)."""
 
-    def __init__(self, flat: np.ndarray, offsets: np.ndarray, dupe_factor: int | None = None) -> None:
+    def __init__(self, rows: SentenceBlocks, dupe_factor: int | None = None) -> None:
         if dupe_factor is not None and dupe_factor < 1:
             raise ValueError(f"data.dupe_factor={dupe_factor}: expected a positive number of copies")
-        self.flat, self.offsets, self.dupe_factor = flat, offsets, dupe_factor
-        self.size = len(offsets) - 1
+        self.rows, self.dupe_factor = rows, dupe_factor
+        self.size = len(rows)
 
     def __len__(self) -> int:
         return self.size * (self.dupe_factor or 1)
 
     def mean_length(self) -> float:
-        return float(self.offsets[-1]) / max(self.size, 1)
+        return self.rows.mean_length()
 
     def __getitem__(self, key: tuple[int, int]) -> dict:
         key_epoch, base = _copies(key[1], self.size, self.dupe_factor, key[0])
-        row = self.flat[self.offsets[base] : self.offsets[base + 1]]
+        row = self.rows[base]
         return {"input_ids": torch.from_numpy(row.astype(np.int64)), "mask_epoch": key_epoch, "index": base}
 
 
@@ -110,63 +108,6 @@ class PairDataset(Dataset):
         }
 
 
-def _pieces(tokens: np.ndarray, body: int) -> list[np.ndarray]:
-    """A sentence as one piece, or block-sized pieces if it is longer than a block body."""
-    return [tokens[i : i + body] for i in range(0, max(len(tokens), 1), body)]
-
-
-@dataclass
-class _Packer:
-    """Accumulates whole sentences into block bodies of at most ``body`` tokens."""
-
-    body: int
-    sep_id: int
-    blocks: list[list[np.ndarray]]
-    current: list[np.ndarray]
-    length: int = 0
-    pending_separator: bool = False
-
-    def add(self, piece: np.ndarray) -> None:
-        extra = 1 if self.pending_separator and self.current else 0
-        if self.length + extra + len(piece) > self.body:
-            self.flush()
-            extra = 0
-        if extra:
-            self.current.append(np.array([self.sep_id], dtype=np.int64))
-        self.current.append(piece)
-        self.length += extra + len(piece)
-        self.pending_separator = False
-
-    def flush(self) -> None:
-        if self.current:
-            self.blocks.append(self.current)
-        self.current, self.length, self.pending_separator = [], 0, False
-
-
-def pack_sentences(
-    corpus: TokenizedCorpus, block_size: int, cls_id: int, sep_id: int, cross_documents: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """FULL-SENTENCES (``cross_documents``) or DOC-SENTENCES blocks → (flat ids, offsets (N + 1,))."""
-    if block_size < 3:
-        raise ValueError(f"data.max_length={block_size}: a block needs room for [CLS], one token and [SEP]")
-    packer = _Packer(block_size - 2, sep_id, [], [])
-    starts = np.asarray(corpus.sentence_starts)
-    for d in range(corpus.num_documents):
-        for s in range(int(corpus.doc_starts[d]), int(corpus.doc_starts[d + 1])):
-            tokens = np.asarray(corpus.ids[starts[s] : starts[s + 1]], dtype=np.int64)
-            for piece in _pieces(tokens, packer.body):
-                packer.add(piece)
-        if cross_documents:
-            packer.pending_separator = True
-        else:
-            packer.flush()
-    packer.flush()
-    rows = [np.concatenate([[cls_id], *block, [sep_id]]) for block in packer.blocks]
-    offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
-    flat = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, dtype=np.int32)
-    return flat, offsets
-
-
 def build_dataset(
     format: str,
     corpus: TokenizedCorpus,
@@ -186,10 +127,8 @@ def build_dataset(
         unit = "segment" if format == "segment_pair" else "sentence"
         builder = PairBuilder(corpus, block_size, pairing, seed, short_seq_prob, unit)
         return PairDataset(builder, cls_id, sep_id, dupe_factor)
-    flat, offsets = pack_sentences(
-        corpus, block_size, cls_id, sep_id, cross_documents=format == "full_sentences"
-    )
-    return SequenceDataset(flat, offsets, dupe_factor)
+    rows = SentenceBlocks(corpus, block_size, cls_id, sep_id, cross_documents=format == "full_sentences")
+    return SequenceDataset(rows, dupe_factor)
 
 
 def scaled_batch_size(batch_size: int, block_size: int, mean_length: float) -> int:
