@@ -8,7 +8,7 @@ import torch
 
 from bertlab.data.formats import PairDataset
 from bertlab.data.pair_collator import PairMLMCollator, format_pair_example
-from bertlab.data.pairs import PairBuilder, frame_pair, segment_anchors, truncate_pair
+from bertlab.data.pairs import PairBuilder, frame_pair, segment_anchors, sentence_anchors, truncate_pair
 from tests.unit.synthetic_corpus import CLS, SEP, document_of, make_corpus, sentence_of
 
 RNG = np.random.default_rng(0)
@@ -144,3 +144,11 @@ def test_frame_pair_and_collated_token_type_ids(bert_tokenizer):
     text = format_pair_example({k: v[0] for k, v in batch.items()}, tok)
     assert "sentence_a: i love this candy" in text and "sentence_b: because it is so sweet" in text
     assert "# is_next=1" in text and "label: 1" in text and "'[CLS]'" in text
+
+
+def test_sentence_anchors_are_consecutive_sentences_inside_a_document():
+    anchors = sentence_anchors(
+        make_corpus([[1, 2, 3], [4], [], [5, 6], [1] * 5])
+    )  # sentences 0-2, 3, -, 4-5, 6-10
+    assert anchors.ranges.tolist() == [[0, 2], [1, 3], [4, 6], [6, 8], [7, 9], [8, 10], [9, 11]]
+    assert anchors.documents.tolist() == [0, 0, 3, 4, 4, 4, 4] and anchors.skipped_documents == 2

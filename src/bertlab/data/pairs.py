@@ -77,15 +77,13 @@ def segment_anchors(corpus: TokenizedCorpus, max_tokens: int) -> Anchors:
 
 def sentence_anchors(corpus: TokenizedCorpus) -> Anchors:
     """Every pair of consecutive sentences inside one document (RoBERTa's SENTENCE-PAIR input)."""
-    ranges: list[tuple[int, int]] = []
-    documents: list[int] = []
-    skipped = 0
-    for d in range(corpus.num_documents):
-        first, last = int(corpus.doc_starts[d]), int(corpus.doc_starts[d + 1])
-        skipped += last - first < 2
-        ranges.extend((s, s + 2) for s in range(first, last - 1))
-        documents.extend([d] * max(last - first - 1, 0))
-    return _anchors(ranges, documents, skipped)
+    doc_starts = np.asarray(corpus.doc_starts, dtype=np.int64)
+    sizes = np.diff(doc_starts)  # sentences per document
+    document = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)  # (sentences,): a sentence's document
+    first = np.arange(doc_starts[-1], dtype=np.int64)
+    has_next = first + 1 < doc_starts[document + 1]  # the next sentence is in the same document
+    first = first[has_next]
+    return Anchors(np.stack([first, first + 2], axis=1), document[has_next], int((sizes < 2).sum()))
 
 
 def _anchors(ranges: list[tuple[int, int]], documents: list[int], skipped: int) -> Anchors:
