@@ -12,10 +12,13 @@ worker processes, into a self-checking memory-mapped cache (:mod:`bertlab.data.t
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
+import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
@@ -238,9 +241,7 @@ class TextDataModule(KeyedDataModule):
     def _load_or_build(self) -> dict[str, TokenizedCorpus]:
         target, vocab = self.cache_path(), len(self.tokenizer)
         if target is None:  # no cache: arrays in a temporary directory that lives as long as the process
-            import tempfile
-
-            target = Path(tempfile.mkdtemp(prefix="bertlab-text-")) / "cache"
+            target = _process_temporary() / "cache"
         if target.exists():
             try:
                 return load_cache(target, vocab, self.verify_cache)
@@ -297,6 +298,18 @@ class TextDataModule(KeyedDataModule):
                 f"data.max_length={self.max_length} (data.format={fmt}); add text or lower data.max_length"
             )
         return dataset
+
+
+def _process_temporary() -> Path:
+    """A temporary directory removed when this process exits (not by forked children, which share it)."""
+    directory, owner = Path(tempfile.mkdtemp(prefix="bertlab-text-")), os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    atexit.register(remove)
+    return directory
 
 
 def _check(files, hf, boundary, masking, format, short_seq_prob, fractions) -> None:
