@@ -7,7 +7,8 @@ files) vs the Hugging Face question-answering pipeline, on the same questions an
 The questions are the first ``--limit`` of the ``squad_v2_local`` evaluation articles. Both sides use
 ``max_seq_length`` 384, ``doc_stride`` 128, ``max_answer_length`` 30, 20-best decoding and null answers
 (``handle_impossible_answer``); the pipeline runs at batch size 1 (its default) and ``--batch``, and its faster
-setting is the baseline. Throughput is questions/s and windows/s (bertlab's window count for both: the same
+setting is the baseline. bertlab runs at the precision ``trainer.precision=auto`` picks (the probe) and in
+fp32, so the bf16 row's F1/EM can be read against fp32 on the same questions. Throughput is questions/s and windows/s (bertlab's window count for both: the same
 tokenizer, length and stride give the same windows). Each run is its own process; settings interleave per
 repeat; medians. Both predictions are scored against the gold answers, which shows the two decode alike.
 
@@ -40,12 +41,14 @@ def write_random_qa_model(directory: Path, seed: int = 0) -> None:
     AutoTokenizer.from_pretrained(source).save_pretrained(directory)
 
 
-def run_bertlab(model: str, questions: Path, batch: int) -> dict:
-    """Time ``trainer.validate`` of ``experiment=squad_v2_local`` on the chosen questions."""
+def run_bertlab(model: str, questions: Path, batch: int, precision: str = "auto") -> dict:
+    """Time ``trainer.validate`` of ``experiment=squad_v2_local`` on the chosen questions at ``precision``
+    (``auto``: what the probe picks, as ``bertlab-train``)."""
     from hydra.utils import instantiate
 
     from benchmarks.common import compose_run
     from bertlab.build import build, build_reports
+    from bertlab.mixed_precision import precision_arguments
     from bertlab.precision import run_precision
     from bertlab.runtime import configure_allocator
 
@@ -56,6 +59,7 @@ def run_bertlab(model: str, questions: Path, batch: int) -> dict:
             f"model.path={model}",
             f"tokenizer.name_or_path={model}",
             f"data.eval_batch_size={batch}",
+            f"trainer.precision={precision}",
             "logger=none",
             "callbacks=none",
             "trainer.enable_progress_bar=false",
@@ -68,7 +72,7 @@ def run_bertlab(model: str, questions: Path, batch: int) -> dict:
     precision = run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir).precision
     trainer = instantiate(
         cfg.trainer,
-        precision=precision,
+        **precision_arguments(precision, cfg.trainer.accelerator),
         logger=False,
         enable_checkpointing=False,
         enable_model_summary=False,
@@ -84,6 +88,7 @@ def run_bertlab(model: str, questions: Path, batch: int) -> dict:
         "seconds": seconds,
         "windows": len(datamodule.windows["val"]),
         "f1": metrics["val/f1"],
+        "precision": precision,
         "predictions": predictions,
     }
 
@@ -110,7 +115,7 @@ def run_pipeline(model: str, questions: Path, batch: int) -> dict:
     return {"seconds": seconds, "predictions": {i: o["answer"] for i, o in zip(items, outputs, strict=True)}}
 
 
-def _measure(python: str, side: str, model: str, questions: Path, batch: int) -> dict:
+def _measure(python: str, side: str, model: str, questions: Path, batch: int, precision: str) -> dict:
     from benchmarks.common import run_for_result
 
     # bertlab's side runs as a module of the repository; the pipeline's as a plain file (no bertlab there)
@@ -126,12 +131,16 @@ def _measure(python: str, side: str, model: str, questions: Path, batch: int) ->
         str(questions),
         "--batch",
         str(batch),
+        *(["--precision", precision] if side == "bertlab" else []),
     ]
     return run_for_result(command, side, cwd=Path(__file__).resolve().parents[1])
 
 
 def report(args) -> None:
-    from benchmarks.common import compose_run, machine_line
+    import torch
+
+    from benchmarks.common import compose_run, load_average, machine_line
+    from benchmarks.flops import matmul_peak
     from bertlab.build import build
     from bertlab.evaluation import squad_v2
 
@@ -147,32 +156,38 @@ def report(args) -> None:
     golds = {e.id: [a.text for a in e.answers] for e in examples}
 
     settings = [
-        ("bertlab", sys.executable, args.batch),
-        ("pipeline", args.baseline_python, 1),
-        ("pipeline", args.baseline_python, args.batch),
+        ("bertlab", sys.executable, args.batch, "auto"),
+        ("bertlab", sys.executable, args.batch, "32-true"),
+        ("pipeline", args.baseline_python, 1, "32-true"),
+        ("pipeline", args.baseline_python, args.batch, "32-true"),
     ]
+    print(f"machine: {machine_line()}")
+    fp32, bf16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
+    print(f"matmul peak: fp32 {fp32 / 1e9:,.0f} GFLOP/s, bf16 {bf16 / 1e9:,.0f} GFLOP/s")
     runs: dict[tuple, list[dict]] = {s: [] for s in settings}
     for _ in range(args.repeats):
         for setting in settings:
-            side, python, batch = setting
-            runs[setting].append(_measure(python, side, model, questions, batch))
+            side, python, batch, precision = setting
+            runs[setting].append(_measure(python, side, model, questions, batch, precision))
     windows = runs[settings[0]][0]["windows"]
     rate = {s: statistics.median(len(examples) / r["seconds"] for r in rs) for s, rs in runs.items()}
-    baseline = max(rate[s] for s in settings[1:])
-    print(f"machine: {machine_line()}")
+    baseline = max(rate[s] for s in settings if s[0] == "pipeline")
     print(
         f"SQuAD v2 local evaluation articles: {len(examples)} questions, {windows} windows (384/128); "
         f"model {'MiniLM-L6, random span head' if args.model is None else args.model}; "
         f"median of {args.repeats}"
     )
-    print(f"{'run':<22}{'questions/s':>12}{'windows/s':>11}{'× pipeline':>12}{'F1':>8}{'EM':>8}")
+    print(f"{'run':<34}{'questions/s':>12}{'windows/s':>11}{'× pipeline':>12}{'F1':>8}{'EM':>8}")
     for setting in settings:
-        side, _, batch = setting
+        side, _, batch, _ = setting
+        precision = runs[setting][0].get("precision", "32-true")
         scores = squad_v2.evaluate(golds, runs[setting][0]["predictions"])
         print(
-            f"{side + f' batch {batch}':<22}{rate[setting]:>12.1f}{rate[setting] * windows / len(examples):>11.1f}"
-            f"{rate[setting] / baseline:>12.2f}{scores['f1']:>8.1f}{scores['exact']:>8.1f}"
+            f"{f'{side} {precision} batch {batch}':<34}{rate[setting]:>12.1f}"
+            f"{rate[setting] * windows / len(examples):>11.1f}{rate[setting] / baseline:>12.2f}"
+            f"{scores['f1']:>8.2f}{scores['exact']:>8.2f}"
         )
+    print(f"at the end: {load_average()}")
 
 
 def main() -> None:
@@ -190,10 +205,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--one", choices=["bertlab", "pipeline"], help=argparse.SUPPRESS)
     parser.add_argument("--questions", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--precision", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        runner = run_bertlab if args.one == "bertlab" else run_pipeline
-        print("RESULT " + json.dumps(runner(args.model, args.questions, args.batch)))
+    if args.one == "bertlab":
+        print("RESULT " + json.dumps(run_bertlab(args.model, args.questions, args.batch, args.precision)))
+    elif args.one == "pipeline":
+        print("RESULT " + json.dumps(run_pipeline(args.model, args.questions, args.batch)))
     else:
         report(args)
 
