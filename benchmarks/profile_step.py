@@ -5,12 +5,14 @@
 
 Profiles ``--steps`` training steps (after ``--warmup``) of the same run ``benchmarks/mlm_vs_hf.py`` times
 (Lightning loop, collator, optimizer included) and prints the operators by self CPU time, with the share of
-the profiled wall time that matmuls (``aten::mm``/``addmm``/``bmm``/``linear`` and oneDNN kernels) take.
+the profiled wall time that matmuls (``aten::mm``/``addmm``/``bmm``/``linear`` and oneDNN kernels) take, and
+the page faults and kernel CPU time per step (memory touched for the first time; ``cpu_allocator``).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 
 import lightning as L
@@ -32,10 +34,14 @@ class ProfileSteps(L.Callback):
             self.profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
             self.profiler.__enter__()
             self.start = time.perf_counter()
+            self.usage = resource.getrusage(resource.RUSAGE_SELF)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if self.profiler is not None and trainer.global_step == self.warmup + self.steps:
             self.wall = time.perf_counter() - self.start
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            self.faults = (usage.ru_minflt - self.usage.ru_minflt) / self.steps
+            self.system = (usage.ru_stime - self.usage.ru_stime) / self.steps
             self.profiler.__exit__(None, None, None)
             trainer.should_stop = True
 
@@ -86,7 +92,8 @@ def main() -> None:
     tokens = args.steps * args.block * args.batch
     print(
         f"\n{args.size} {args.precision} {' '.join(args.overrides)}: {args.steps} steps in {callback.wall:.2f} s "
-        f"({tokens / callback.wall:,.0f} tokens/s); matmul self time {matmul / total:.0%} of wall"
+        f"({tokens / callback.wall:,.0f} tokens/s); matmul self time {matmul / total:.0%} of wall; per step "
+        f"{callback.faults:,.0f} page faults, {callback.system * 1e3:,.0f} ms kernel time"
     )
     print(events.table(sort_by="self_cpu_time_total", row_limit=args.rows, max_name_column_width=40))
 
