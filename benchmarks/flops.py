@@ -41,3 +41,37 @@ def mlm_flops_per_token(config, block: int, label_fraction: float = 0.15) -> flo
     attention = 12 * layers * block * hidden
     head = 6 * label_fraction * (hidden * embedding + embedding * config.vocab_size)
     return encoder + attention + head
+
+
+def onednn_fp32_check(size: int = 2048) -> dict[str, float]:
+    """FLOP/s and relative error (against float64) of a square fp32 matmul by torch's default CPU path (MKL
+    here) and with ``torch.backends.mkldnn.matmul.fp32_precision = "bf16"`` (oneDNN, which may compute in
+    bf16), and of a bf16 matmul. The setting is restored afterwards."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(size, size, generator=generator) for _ in range(2))
+    reference = (a.double() @ b.double()).norm()
+
+    def error(product: torch.Tensor) -> float:
+        return float((product.double() - a.double() @ b.double()).norm() / reference)
+
+    backend = torch.backends.mkldnn.matmul
+    saved = backend.fp32_precision
+    result = {"fp32": matmul_peak(torch.float32, size), "fp32_error": error(a @ b)}
+    try:
+        backend.fp32_precision = "bf16"
+        result["fp32_onednn"] = matmul_peak(torch.float32, size)
+        result["fp32_onednn_error"] = error(a @ b)
+    finally:
+        backend.fp32_precision = saved
+    result["bf16"] = matmul_peak(torch.bfloat16, size)
+    result["bf16_error"] = error((a.bfloat16() @ b.bfloat16()).float())
+    return result
+
+
+if __name__ == "__main__":
+    from benchmarks.common import machine_line
+
+    print(f"machine: {machine_line()}")
+    check = onednn_fp32_check()
+    for name in ("fp32", "fp32_onednn", "bf16"):
+        print(f"{name:<12} {check[name] / 1e9:8,.0f} GFLOP/s   relative error {check[name + '_error']:.1e}")

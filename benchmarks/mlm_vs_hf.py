@@ -34,6 +34,9 @@ SIZES = {
     "bert_base": ["model=bert_base"],  # benchmarks/gpu_check.py
     "tiny": ["model=bert_tiny"],  # benchmarks/gpu_check.py --dry-run
 }
+# --variant item: torch.backends.mkldnn.matmul.fp32_precision="bf16", which lets oneDNN run fp32 matmuls (in
+# bf16 where its kernels would gain; python -m benchmarks.flops shows the rates and errors)
+ONEDNN_FP32 = "onednn_fp32"
 SETTINGS = [("hf", "32-true"), ("hf", "bf16-mixed"), ("bertlab", "32-true"), ("bertlab", "bf16-mixed")]
 
 
@@ -61,6 +64,7 @@ def _compose(size: str, precision: str, block: int, batch: int, steps: int, extr
 def run_bertlab(
     size: str, precision: str, block: int, batch: int, steps: int, warmup: int, extra: Sequence[str] = ()
 ) -> dict:
+    import torch
     from hydra.utils import instantiate
 
     from benchmarks.common import StepTimer
@@ -68,6 +72,9 @@ def run_bertlab(
     from bertlab.runtime import configure_allocator
     from bertlab.train import build
 
+    if ONEDNN_FP32 in extra:  # a lever under test, not a bertlab setting: fp32 matmuls through oneDNN
+        torch.backends.mkldnn.matmul.fp32_precision = "bf16"
+        extra = [e for e in extra if e != ONEDNN_FP32]
     cfg = _compose(size, precision, block, batch, steps + warmup, extra)
     configure_allocator(cfg.cpu_allocator)  # as bertlab-train does
     datamodule, module = build(cfg)
