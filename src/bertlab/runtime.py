@@ -4,9 +4,9 @@ glibc's malloc serves blocks above a dynamic threshold (at most 32 MB) with ``mm
 kernel on ``free``. A training step on CPU allocates and frees tens of such blocks (activations, the logits
 of the vocabulary projection, optimizer temporaries), so every step pays page faults and kernel zeroing for
 the same memory again. ``cached`` raises the mmap and trim thresholds to 1 GiB: freed blocks stay in the
-heap and are reused. Measured on 2 cores of a Xeon (AVX-512, no AMX): +8% MLM tokens/s at ``bert_mini``
-(``benchmarks/mlm_vs_hf.py``). Peak resident memory is unchanged; memory freed late in a run is not
-returned to the kernel until the process ends.
+heap and are reused (what it gains on a machine: ``benchmarks/mlm_vs_hf.py --variant cpu_allocator=default``;
+``benchmarks/profile_step.py`` prints the page faults per step). Peak resident memory is unchanged; memory
+freed late in a run is not returned to the kernel until the process ends.
 """
 
 from __future__ import annotations
