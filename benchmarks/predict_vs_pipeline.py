@@ -99,10 +99,6 @@ def main() -> None:
     from bertlab.inference import inference_dtype
 
     print(machine_line(), flush=True)
-    print(
-        f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}",
-        flush=True,
-    )
     work = Path(tempfile.mkdtemp(prefix="bertlab-predict-bench-"))
     model_dir = Path(args.model) if args.model else export_model(work)
     sentences = cola_sentences()
