@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bertlab.data.array_files import read_arrays, write_arrays
 from bertlab.data.corpus import TokenizedCorpus
 from bertlab.data.datasets import BlockDataset
 from bertlab.data.packing import SentenceBlocks, StreamBlocks
-from bertlab.data.token_cache import read_arrays, write_arrays
 from tests.unit.synthetic_corpus import CLS, SEP, make_corpus
 
 RNG = np.random.default_rng(7)

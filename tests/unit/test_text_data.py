@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from bertlab.data import token_cache
+from bertlab.data import array_files, token_cache
 from bertlab.data.collators import MLMCollator
 from bertlab.data.corpus import document_sentences
 from bertlab.data.shakespeare import parse_t8, t8_works
@@ -148,7 +148,7 @@ def _ids_out_of_range(path):
     ids[0] = 65000
     meta_path = path.parent / "meta.json"
     meta = json.loads(meta_path.read_text())
-    meta["arrays"]["ids"]["crc32"] = token_cache.crc32(ids)  # only the range check can catch it
+    meta["arrays"]["ids"]["crc32"] = array_files.crc32(ids)  # only the range check can catch it
     np.save(path, ids)
     meta_path.write_text(json.dumps(meta))
 
@@ -169,7 +169,7 @@ def test_a_corrupt_cache_is_rebuilt_with_a_warning(tmp_path, bert_tokenizer, mon
     expected = _sentences(dm.corpora["train"])
     (cache,) = (tmp_path / "cache").iterdir()
     CORRUPTIONS[corruption](cache / "train" / "ids.npy")
-    monkeypatch.setattr(token_cache, "_VERIFIED", set())  # a new process: the first load checks checksums
+    monkeypatch.setattr(array_files, "_VERIFIED", set())  # a new process: the first load checks checksums
     with caplog.at_level(logging.WARNING):
         again = _dm(tmp_path, ["reviews.txt"], bert_tokenizer)
         again.prepare_data()

@@ -9,17 +9,18 @@ import textwrap
 import numpy as np
 import pytest
 
-from bertlab.data import token_cache
-from bertlab.data.token_cache import CacheCorrupt, merge_shards, read_arrays, scan_npy, write_arrays
+from bertlab.data import array_files
+from bertlab.data.array_files import CacheCorrupt, read_arrays, scan_npy, write_arrays
+from bertlab.data.token_cache import merge_shards
 from tests.conftest import subprocess_env
 
 
 @pytest.mark.parametrize("dtype", ["uint16", "int64"])
 def test_scan_reads_the_checksum_and_largest_value_of_a_file(tmp_path, dtype, monkeypatch):
-    monkeypatch.setattr(token_cache, "_READ_BYTES", 1000)  # many chunks, one not a multiple of the item size
+    monkeypatch.setattr(array_files, "_READ_BYTES", 1000)  # many chunks, one not a multiple of the item size
     values = np.random.default_rng(0).integers(0, 30000, size=1234).astype(dtype)
     np.save(tmp_path / "a.npy", values)
-    assert scan_npy(tmp_path / "a.npy") == (token_cache.crc32(values), int(values.max()))
+    assert scan_npy(tmp_path / "a.npy") == (array_files.crc32(values), int(values.max()))
 
 
 def test_a_flipped_byte_or_an_out_of_range_id_is_caught_by_the_plain_read_check(tmp_path):
