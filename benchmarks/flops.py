@@ -7,6 +7,10 @@ Useful FLOPs per token (training = forward + backward = 3 × forward):
                                           of positions that carry a label)
 Embedding lookups are not FLOPs. The vocabulary projection at unlabelled positions is not useful work even
 when a baseline computes it.
+
+    python -m benchmarks.flops      # 2048² matmul: fp32 (torch's default path), fp32 through oneDNN, bf16
+
+prints each one's GFLOP/s and relative error against float64 (whether oneDNN kept fp32 arithmetic).
 """
 
 from __future__ import annotations
