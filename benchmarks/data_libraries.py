@@ -132,16 +132,16 @@ def _hf(corpus: str, cache: str, workers: int):
     return text.map(_hf_encode, batched=True, num_proc=workers, remove_columns=["text"])
 
 
-def reload(library: str, corpus: str, cache: str) -> None:
+def reload(library: str, corpus: str, cache: str, workers: int) -> None:
     start = time.perf_counter()
     if library == "bertlab":
-        dm = _bertlab(corpus, cache, 1)
+        dm = _bertlab(corpus, cache, workers)
         dm.prepare_data()
         dm.setup("fit")
         loaded = time.perf_counter()
         next(iter(dm.train_dataloader()))
     elif library == "datasets":
-        ds = _hf(corpus, cache, 1).with_format("numpy")
+        ds = _hf(corpus, cache, workers).with_format("numpy")  # its cache files are named per num_proc
         loaded = time.perf_counter()
         ds[:32]["input_ids"]  # noqa: B018 - a document per row; packing blocks would be the user's code
     else:
@@ -172,7 +172,7 @@ def row(library: str, corpus: Path, work: Path, workers: int) -> str:
     shutil.rmtree(cache, ignore_errors=True)
     built, peak = measured([*me, "--build", library, str(corpus), str(cache), str(workers)])
     size = _bytes(cache)
-    again, _ = measured([*me, "--reload", library, str(corpus), str(cache)])
+    again, _ = measured([*me, "--reload", library, str(corpus), str(cache), str(workers)])
     shutil.rmtree(cache, ignore_errors=True)
     killed_halfway([*me, "--build", library, str(corpus), str(cache), str(workers)], built["seconds"] / 2)
     restarted, _ = measured([*me, "--build", library, str(corpus), str(cache), str(workers)])
@@ -219,6 +219,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--build":
         build(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--reload":
-        reload(sys.argv[2], sys.argv[3], sys.argv[4])
+        reload(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:
         main()
