@@ -96,8 +96,8 @@ def _files(corpus: str) -> list[str]:
 def build(library: str, corpus: str, cache: str, workers: int) -> None:
     _tokenizer()
     start = time.perf_counter()
-    if library == "bertlab":
-        dm = _bertlab(corpus, cache, workers)
+    if library.startswith("bertlab"):
+        dm = _bertlab(library, corpus, cache, workers)
         dm.prepare_data()
         tokens = sum(c.num_tokens for c in dm.corpora.values())
     elif library == "datasets":
@@ -113,12 +113,16 @@ def build(library: str, corpus: str, cache: str, workers: int) -> None:
     print("RESULT " + json.dumps({"seconds": time.perf_counter() - start, "tokens": tokens}))
 
 
-def _bertlab(corpus: str, cache: str, workers: int):
+def _bertlab(library: str, corpus: str, cache: str, workers: int):
+    """``bertlab`` with the default shard size, ``bertlab:<MB>`` with ``data.shard_mb=<MB>``."""
     from bertlab.data.collators import MLMCollator
     from bertlab.data.text import TextDataModule
     from bertlab.tokenization import PretrainedTokenizer
 
-    dm = TextDataModule(corpus, files=["*.txt"], cache_dir=cache, tokenize_workers=workers, max_length=BLOCK)
+    shard_mb = {"shard_mb": float(library.split(":")[1])} if ":" in library else {}
+    dm = TextDataModule(
+        corpus, files=["*.txt"], cache_dir=cache, tokenize_workers=workers, max_length=BLOCK, **shard_mb
+    )
     dm.attach(PretrainedTokenizer("bert-base-uncased").build(), MLMCollator)
     return dm
 
@@ -134,8 +138,8 @@ def _hf(corpus: str, cache: str, workers: int):
 
 def reload(library: str, corpus: str, cache: str, workers: int) -> None:
     start = time.perf_counter()
-    if library == "bertlab":
-        dm = _bertlab(corpus, cache, workers)
+    if library.startswith("bertlab"):
+        dm = _bertlab(library, corpus, cache, workers)
         dm.prepare_data()
         dm.setup("fit")
         loaded = time.perf_counter()
@@ -190,7 +194,9 @@ def main() -> None:
     )
     parser.add_argument("--megabytes", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=LIBRARIES)
+    parser.add_argument(
+        "--libraries", nargs="+", default=list(LIBRARIES), help=f"of {LIBRARIES}; bertlab:<shard MB>"
+    )
     parser.add_argument("--work", default="/tmp/bertlab-data-libraries")
     args = parser.parse_args()
     import torch
