@@ -137,6 +137,7 @@ def _hf(corpus: str, cache: str, workers: int):
 
 
 def reload(library: str, corpus: str, cache: str, workers: int) -> None:
+    _tokenizer()  # as in build: datasets fingerprints _hf_encode with the module state it sees
     start = time.perf_counter()
     if library.startswith("bertlab"):
         dm = _bertlab(library, corpus, cache, workers)

@@ -89,7 +89,7 @@ class TextDataModule(KeyedDataModule):
         masking_unit: str = "token",
         cache_dir: str | None = None,
         tokenize_workers: int | None = None,
-        shard_mb: float = 16.0,
+        shard_mb: float = 4.0,
         verify_cache: bool = False,
         download: bool = True,
         pairing: str | None = None,
