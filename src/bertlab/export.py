@@ -15,16 +15,13 @@ import argparse
 import os
 from pathlib import Path
 
-import torch
-from omegaconf import open_dict
 from torch import nn
 
 from bertlab import atomic
 from bertlab.callbacks.checkpoints import non_finite_tensors
 from bertlab.errors import UserError, user_errors_exit
 from bertlab.model_card import push_to_hub, write_model_card
-from bertlab.resume import check_readable, find_checkpoint
-from bertlab.run_config import load_run_config
+from bertlab.run_config import rebuild_run
 
 MARKER = "bertlab-export.json"  # marks a directory as bertlab's own export, which a new export may replace
 
@@ -103,20 +100,12 @@ def export_run(
 
     The target and the checkpoint are checked before anything is built.
     """
-    from bertlab.build import build
-
     run_dir = Path(run_dir)
     out_dir = check_export_target(out or run_dir / "hf")
-    cfg = load_run_config(run_dir)
-    checkpoint = check_readable(Path(checkpoint)) if checkpoint else find_checkpoint(run_dir)
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(run_dir)
-    datamodule, module = build(cfg)
-    module.load_state_dict(saved["state_dict"])
-    check_exportable(module, saved.get("global_step"))
-    source = {"checkpoint": str(checkpoint.resolve()), "global_step": saved.get("global_step")}
-    return export_pretrained(module, datamodule.tokenizer, out_dir, run_dir, source)
+    run = rebuild_run(run_dir, checkpoint)
+    check_exportable(run.module, run.global_step)
+    source = {"checkpoint": str(run.checkpoint.resolve()), "global_step": run.global_step}
+    return export_pretrained(run.module, run.datamodule.tokenizer, out_dir, run_dir, source)
 
 
 @user_errors_exit("bertlab-export")

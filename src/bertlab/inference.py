@@ -9,15 +9,16 @@ norms, softmax and the returned logits stay float32.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
-from bertlab.data.collators import pad_stack
+from bertlab.config import config_dir
+from bertlab.data.collators import pad_batch, pad_stack
 from bertlab.errors import ConfigError
 from bertlab.precision import cpu_choice, encoder_widths
 
@@ -25,8 +26,9 @@ PRECISIONS = ("auto", "32", "bf16")
 
 
 def cache_dir() -> Path:
-    """Where the precision probe caches its result (``paths.cache_dir``'s default)."""
-    return Path(os.environ.get("BERTLAB_CACHE_DIR") or Path.home() / ".cache" / "bertlab")
+    """Where the precision probe caches its result: ``paths.cache_dir`` as ``conf/paths/default.yaml`` sets it
+    (read from there, so ``BERTLAB_CACHE_DIR`` and the default have one home)."""
+    return Path(OmegaConf.load(Path(config_dir()) / "paths" / "default.yaml").cache_dir)
 
 
 def inference_dtype(precision: str, model_config, device: str) -> torch.dtype:
@@ -59,12 +61,9 @@ def padded_inputs(
 ) -> dict[str, torch.Tensor]:
     """The model inputs of the sequences ``batch``: ``input_ids``, ``attention_mask`` (and ``token_type_ids``)
     (B, T), padded to the longest of them."""
-    ids = pad_stack([torch.from_numpy(input_ids[i].astype(np.int64)) for i in batch], pad_id)  # (B, T)
-    lengths = torch.tensor([len(input_ids[i]) for i in batch])  # (B,)
-    inputs = {
-        "input_ids": ids,
-        "attention_mask": (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).long(),
-    }
+    rows = [{"input_ids": torch.from_numpy(input_ids[i].astype(np.int64))} for i in batch]
+    ids, attention = pad_batch(rows, pad_id)  # (B, T) each
+    inputs = {"input_ids": ids, "attention_mask": attention.long()}
     if token_type_ids is not None:
         inputs["token_type_ids"] = pad_stack(
             [torch.from_numpy(token_type_ids[i].astype(np.int64)) for i in batch], 0

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -92,3 +94,34 @@ def load_run_config(run_dir: str | Path) -> DictConfig:
             "name_or_path": str(Path(run_dir) / "tokenizer"),
         }
     return cfg
+
+
+@dataclass
+class RebuiltRun:
+    """A finished run's parts with a checkpoint's weights loaded (what export and predict start from)."""
+
+    cfg: DictConfig
+    datamodule: Any
+    module: Any
+    checkpoint: Path
+    global_step: int | None
+
+
+def rebuild_run(run_dir: str | Path, checkpoint: str | Path | None = None) -> RebuiltRun:
+    """The run's module as ``bertlab-train`` built it, with ``checkpoint``'s weights (default: the one
+    :func:`~bertlab.resume.find_checkpoint` picks). Uncompiled: export and predict pass over inputs once."""
+    import torch
+
+    from bertlab.build import build
+    from bertlab.resume import check_readable, find_checkpoint
+
+    run_dir = Path(run_dir)
+    cfg = load_run_config(run_dir)
+    checkpoint = check_readable(Path(checkpoint)) if checkpoint else find_checkpoint(run_dir)
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(run_dir)
+        cfg.compile = False
+    datamodule, module = build(cfg)
+    module.load_state_dict(saved["state_dict"])
+    return RebuiltRun(cfg, datamodule, module, checkpoint, saved.get("global_step"))

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from transformers import (
     AutoConfig,
     AutoModelForQuestionAnswering,
@@ -27,7 +26,6 @@ from transformers import (
 )
 
 from bertlab.errors import CheckpointError
-from bertlab.resume import check_readable, find_checkpoint
 
 TASKS = {
     "ForSequenceClassification": ("classification", AutoModelForSequenceClassification),
@@ -70,25 +68,21 @@ def load_exported(directory: Path) -> TaskModel:
     return TaskModel(model, AutoTokenizer.from_pretrained(str(directory)), str(directory))
 
 
-def load_checkpoint(run_dir: Path, checkpoint: Path) -> TaskModel:
-    """Rebuild the run's module from its config, load ``checkpoint`` and convert it as the export does."""
-    from omegaconf import OmegaConf, open_dict
+def load_checkpoint(run_dir: Path, checkpoint: Path | None = None) -> TaskModel:
+    """Rebuild the run's module with ``checkpoint`` (default: the one export picks), convert it as the export
+    does."""
+    from omegaconf import OmegaConf
 
-    from bertlab.build import build
-    from bertlab.run_config import load_run_config
+    from bertlab.run_config import rebuild_run
 
-    cfg = load_run_config(run_dir)  # an older run's keys upgraded, the vocabulary it saved
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(run_dir)
-        cfg.compile = False  # one pass over the inputs: compiling would cost more than it saves
-    datamodule, module = build(cfg)
-    module.load_state_dict(
-        torch.load(check_readable(checkpoint), map_location="cpu", weights_only=True)["state_dict"]
-    )
-    model = module.hf_models()[""].eval()
-    task_kind(type(model).__name__, str(checkpoint))
+    run = rebuild_run(run_dir, checkpoint)  # an older run's keys upgraded, the vocabulary it saved
+    model = run.module.hf_models()[""].eval()
+    task_kind(type(model).__name__, str(run.checkpoint))
     return TaskModel(
-        model, datamodule.tokenizer, str(checkpoint), OmegaConf.to_container(cfg.data, resolve=True)
+        model,
+        run.datamodule.tokenizer,
+        str(run.checkpoint),
+        OmegaConf.to_container(run.cfg.data, resolve=True),
     )
 
 
@@ -109,7 +103,7 @@ def load_task_model(path: str | Path) -> TaskModel:
     if path.is_file():
         return load_checkpoint(run_of_checkpoint(path), path)
     if (path / ".hydra" / "config.yaml").is_file() and any((path / "checkpoints").glob("*.ckpt")):
-        return load_checkpoint(path, find_checkpoint(path))
+        return load_checkpoint(path)
     for candidate in (path, path / "hf"):
         if (candidate / "config.json").is_file():
             return load_exported(candidate)
