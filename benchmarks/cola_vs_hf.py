@@ -172,14 +172,14 @@ def main() -> None:
         result = (run_hf if args.one == "hf" else run_bertlab)(args.epochs, args.seed)
         print("RESULT " + json.dumps(result))
         return
-    from benchmarks.common import machine_line
+    from benchmarks.common import print_machine
 
+    print_machine()
     runs: dict[str, list[dict]] = {"hf run_glue": [], "bertlab": []}
     for seed in range(1, args.repeats + 1):
         runs["hf run_glue"].append(_measure("hf", args.epochs, seed))
         runs["bertlab"].append(_measure("bertlab", args.epochs, seed))
     epoch = {side: statistics.median(r["epoch_seconds"] for r in rs) for side, rs in runs.items()}
-    print(f"machine: {machine_line()}")
     print(f"CoLA, MiniLM-L6, {args.epochs} epochs, median of {args.repeats} (seeds 1..{args.repeats})")
     print(f"{'run':<14}{'epoch s':>9}{'speed-up':>10}{'dev MCC':>9}   MCC per seed")
     for side, rs in runs.items():

@@ -72,6 +72,23 @@ def machine_line() -> str:
     )
 
 
+def print_machine(**extra: str) -> dict[str, float]:
+    """Print what every benchmark prints first: the machine (CPU model, cores, torch, threads, bf16/AMX flags,
+    load) and both matmul peaks measured now; return the peaks (FLOP/s, keyed by precision)."""
+    import torch
+
+    from benchmarks.flops import matmul_peak
+
+    peaks = {"32-true": matmul_peak(torch.float32), "bf16-mixed": matmul_peak(torch.bfloat16)}
+    print("machine: " + "; ".join([machine_line(), *(f"{k}: {v}" for k, v in extra.items())]))
+    print(
+        f"matmul peak (2048², all threads): fp32 {peaks['32-true'] / 1e9:,.0f} GFLOP/s, "
+        f"bf16 {peaks['bf16-mixed'] / 1e9:,.0f} GFLOP/s",
+        flush=True,
+    )
+    return peaks
+
+
 def load_average() -> str:
     """The 1/5/15-minute load averages (``uptime``): measurements on a shared machine are read beside them."""
     import os

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import machine_line
-from benchmarks.data_scaling import _bytes, _cpu_model, measured, t8_sentences
+from benchmarks.common import print_machine
+from benchmarks.data_scaling import _bytes, measured, t8_sentences
 
 LIBRARIES = ("bertlab", "datasets", "litdata")
 BLOCK = 128
@@ -200,13 +200,7 @@ def main() -> None:
     )
     parser.add_argument("--work", default="/tmp/bertlab-data-libraries")
     args = parser.parse_args()
-    import torch
-
-    from benchmarks.flops import matmul_peak
-
-    print(machine_line())
-    print(f"CPU: {_cpu_model()}; matmul peak fp32 {matmul_peak(torch.float32) / 1e9:.0f} GFLOP/s, "
-          f"bf16 {matmul_peak(torch.bfloat16) / 1e9:.0f} GFLOP/s; load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print_machine()
     work = Path(args.work)
     corpus = generate(work / f"corpus-{args.megabytes}mb", args.megabytes)
     rows = []

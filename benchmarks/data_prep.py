@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from benchmarks.common import machine_line, median, run_for_result
+from benchmarks.common import median, print_machine, run_for_result
 
 
 def one(cache_dir: str, tokenizer: str) -> None:
@@ -55,6 +55,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.one:
         return one(args.one, args.tokenizer)
+    print_machine()
     cold, warm, tokens = [], [], {}
     for _ in range(args.repeats):
         cache_dir = tempfile.mkdtemp(prefix="bertlab-bench-cache-")
@@ -68,7 +69,6 @@ def main() -> None:
         cold.append(first["seconds"])
         warm.append(second["seconds"])
         tokens = first["tokens"]
-    print(f"machine: {machine_line()}")
     print(f"t8 Shakespeare, tokenizer={args.tokenizer}, tokens {tokens}, median of {args.repeats}")
     print(f"{'step':<24}{'seconds':>9}{'min':>8}{'max':>8}{'target':>8}")
     for name, values, target in (("tokenize + cache", cold, 10.0), ("reload from cache", warm, 1.0)):

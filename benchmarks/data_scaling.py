@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import machine_line, run_for_result
+from benchmarks.common import print_machine, run_for_result
 
 FILE_BYTES = 64 * 2**20
 
@@ -160,13 +160,7 @@ def main() -> None:
         "--ceiling", action=argparse.BooleanOptionalAction, default=True, help="also time encode_batch_fast"
     )
     args = parser.parse_args()
-    import torch
-
-    from benchmarks.flops import matmul_peak
-
-    print(machine_line())
-    print(f"CPU: {_cpu_model()}; matmul peak fp32 {matmul_peak(torch.float32) / 1e9:.0f} GFLOP/s, "
-          f"bf16 {matmul_peak(torch.bfloat16) / 1e9:.0f} GFLOP/s")  # fmt: skip
+    print_machine()
     me = [sys.executable, "-m", "benchmarks.data_scaling"]
     rows = []
     for size in args.sizes:
@@ -196,13 +190,6 @@ def main() -> None:
         top = run_for_result([*me, "--ceiling", str(first)], "ceiling")
         print(f"\nencode_batch_fast ceiling (one process, one thread, text already split): "
               f"{top['tokens_per_s']:,.0f} tokens/s, {top['mb_per_s']:.2f} MB/s")  # fmt: skip
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 if __name__ == "__main__":

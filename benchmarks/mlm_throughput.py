@@ -15,7 +15,7 @@ import os
 
 from hydra.utils import instantiate
 
-from benchmarks.common import StepTimer, compose_run, machine_line, median
+from benchmarks.common import StepTimer, compose_run, median, print_machine
 from bertlab.runtime import configure_allocator
 from bertlab.train import build
 
@@ -59,6 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.getLogger("lightning").setLevel(logging.WARNING)
+    print_machine()
     results: dict[str, list[float]] = {p: [] for p in args.precisions}
     for _ in range(args.repeats):  # interleaved, so machine noise hits both settings alike
         for precision in args.precisions:
@@ -68,7 +69,7 @@ def main() -> None:
     base = median(results[args.precisions[0]])
     print(
         f"\nMLM training, {args.model}, block {args.block}, batch {args.batch}, "
-        f"{args.steps} timed steps × {args.repeats} repeats — {machine_line()}"
+        f"{args.steps} timed steps × {args.repeats} repeats"
     )
     print(f"{'precision':<12} {'tokens/s (median)':>18} {'min':>9} {'max':>9} {'ratio':>7}")
     for precision, values in results.items():

@@ -192,14 +192,10 @@ def measured_peaks(peaks: dict[str, float] | None = None) -> dict[str, float]:
 def report(args) -> None:
     from transformers import BertConfig
 
-    from benchmarks.common import load_average, machine_line
+    from benchmarks.common import load_average, print_machine
     from benchmarks.flops import mlm_flops_per_token
 
-    peaks = measured_peaks()
-    print(f"machine: {machine_line()}")
-    print(
-        f"matmul peak at start: fp32 {peaks['32-true'] / 1e9:,.0f} GFLOP/s, bf16 {peaks['bf16-mixed'] / 1e9:,.0f}"
-    )
+    peaks = print_machine()
     rows = settings(args.variant or [])
     for size in args.sizes:
         runs: dict[tuple, list[dict]] = {row: [] for row in rows}

@@ -95,10 +95,10 @@ def main() -> None:
     parser.add_argument("--model", help="an exported classifier (default: MiniLM-L6 with an untrained head)")
     args = parser.parse_args()
 
-    from benchmarks.common import machine_line
+    from benchmarks.common import print_machine
     from bertlab.inference import inference_dtype
 
-    print(machine_line(), flush=True)
+    print_machine()
     work = Path(tempfile.mkdtemp(prefix="bertlab-predict-bench-"))
     model_dir = Path(args.model) if args.model else export_model(work)
     sentences = cola_sentences()

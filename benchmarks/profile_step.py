@@ -49,8 +49,7 @@ class ProfileSteps(L.Callback):
 def main() -> None:
     from hydra.utils import instantiate
 
-    from benchmarks.common import machine_line
-    from benchmarks.flops import matmul_peak
+    from benchmarks.common import print_machine
     from benchmarks.mlm_vs_hf import SIZES, _compose
     from bertlab.mixed_precision import precision_arguments
     from bertlab.runtime import configure_allocator
@@ -68,9 +67,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=15)
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides (e.g. optimizer.fused=false)")
     args = parser.parse_args()
-    print(f"machine: {machine_line()}")
-    fp32, bf16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
-    print(f"matmul peak: fp32 {fp32 / 1e9:,.0f} GFLOP/s, bf16 {bf16 / 1e9:,.0f} GFLOP/s")
+    print_machine()
     cfg = _compose(
         args.size, args.precision, args.block, args.batch, args.warmup + args.steps + 1, args.overrides
     )

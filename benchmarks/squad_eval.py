@@ -137,10 +137,8 @@ def _measure(python: str, side: str, model: str, questions: Path, batch: int, pr
 
 
 def report(args) -> None:
-    import torch
 
-    from benchmarks.common import compose_run, load_average, machine_line
-    from benchmarks.flops import matmul_peak
+    from benchmarks.common import compose_run, load_average, print_machine
     from bertlab.build import build
     from bertlab.evaluation import squad_v2
 
@@ -161,9 +159,7 @@ def report(args) -> None:
         ("pipeline", args.baseline_python, 1, "32-true"),
         ("pipeline", args.baseline_python, args.batch, "32-true"),
     ]
-    print(f"machine: {machine_line()}")
-    fp32, bf16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
-    print(f"matmul peak: fp32 {fp32 / 1e9:,.0f} GFLOP/s, bf16 {bf16 / 1e9:,.0f} GFLOP/s")
+    print_machine()
     runs: dict[tuple, list[dict]] = {s: [] for s in settings}
     for _ in range(args.repeats):
         for setting in settings:
