@@ -50,13 +50,13 @@ def run_hf(epochs: int, seed: int) -> dict:
     source = hub.resolve("minilm_l6")
     tokenizer = AutoTokenizer.from_pretrained(source)
 
-    def encode(examples):
+    def encode(examples):  # bertlab's LabeledTexts of CoLA: one sentence per example, int64 labels
         encoded = tokenizer(
-            [e.sentence for e in examples], padding="max_length", max_length=128, truncation=True
+            [texts[0] for texts in examples.texts], padding="max_length", max_length=128, truncation=True
         )
         return [
-            {**{k: torch.tensor(v[i]) for k, v in encoded.items()}, "labels": examples[i].label}
-            for i in range(len(examples))
+            {**{k: torch.tensor(v[i]) for k, v in encoded.items()}, "labels": int(examples.labels[i])}
+            for i in range(len(examples.texts))
         ]
 
     train, dev = encode(_cola("train")), encode(_cola("val"))
