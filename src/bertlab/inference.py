@@ -18,6 +18,7 @@ import torch
 from omegaconf import OmegaConf
 
 from bertlab.config import config_dir
+from bertlab.data.bucketing import length_sorted_batches
 from bertlab.data.collators import pad_batch, pad_stack
 from bertlab.errors import ConfigError
 from bertlab.precision import cpu_choice, encoder_widths
@@ -49,13 +50,6 @@ def autocast(device: str, dtype: torch.dtype) -> AbstractContextManager:
     return torch.autocast(device.split(":")[0], dtype=dtype)
 
 
-def length_sorted_batches(lengths: list[int], batch_size: int) -> Iterator[np.ndarray]:
-    """Indices of ``lengths`` in batches of ``batch_size``, shortest first (stable among equal lengths)."""
-    order = np.argsort(lengths, kind="stable")
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
-
-
 def padded_inputs(
     input_ids: list[np.ndarray], token_type_ids: list[np.ndarray] | None, batch: np.ndarray, pad_id: int
 ) -> dict[str, torch.Tensor]:
@@ -82,7 +76,7 @@ def batched_outputs(
 ) -> Iterator[tuple[np.ndarray, object]]:
     """``(indices, model output)`` per length-sorted batch; the model sits on its device already."""
     device = str(next(model.parameters()).device)
-    for batch in length_sorted_batches([len(ids) for ids in input_ids], batch_size):
+    for batch in length_sorted_batches(np.array([len(ids) for ids in input_ids]), batch_size, False):
         inputs = padded_inputs(input_ids, token_type_ids, batch, pad_id)
         with autocast(device, dtype):
             output = model(**{k: v.to(device) for k, v in inputs.items()})

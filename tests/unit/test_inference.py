@@ -8,12 +8,12 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
+from bertlab.data.bucketing import length_sorted_batches
 from bertlab.errors import ConfigError
 from bertlab.inference import (
     batched_outputs,
     cache_dir,
     inference_dtype,
-    length_sorted_batches,
     padded_inputs,
 )
 from bertlab.precision import cpu_choice, encoder_widths
@@ -25,7 +25,7 @@ CONFIG = BertConfig(
 
 def test_batches_are_length_sorted_and_cover_every_input_once():
     lengths = [5, 2, 9, 2, 7]
-    batches = [b.tolist() for b in length_sorted_batches(lengths, 2)]
+    batches = [b.tolist() for b in length_sorted_batches(np.array(lengths), 2, False)]
     assert batches == [[1, 3], [0, 4], [2]]
 
 
