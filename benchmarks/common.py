@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -19,14 +21,16 @@ from bertlab.config import config_dir, register_schemas
 
 
 def compose_run(overrides: list[str]) -> DictConfig:
-    """Compose ``conf/train.yaml`` like ``bertlab-train`` would, with outputs in a temporary directory."""
+    """Compose ``conf/train.yaml`` like ``bertlab-train`` would, with outputs in a temporary directory that is
+    removed when the process exits."""
     register_schemas()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose("train", overrides=overrides, return_hydra_config=True)
     with open_dict(cfg):
-        cfg.hydra.runtime.output_dir = tempfile.mkdtemp(prefix="bertlab-bench-")
+        cfg.hydra.runtime.output_dir = output_dir = tempfile.mkdtemp(prefix="bertlab-bench-")
         cfg.hydra.job.num = 0
+    atexit.register(shutil.rmtree, output_dir, ignore_errors=True)
     HydraConfig.instance().set_config(cfg)
     return cfg
 
