@@ -7,8 +7,9 @@ files) vs the Hugging Face question-answering pipeline, on the same questions an
 The questions are the first ``--limit`` of the ``squad_v2_local`` evaluation articles. Both sides use
 ``max_seq_length`` 384, ``doc_stride`` 128, ``max_answer_length`` 30, 20-best decoding and null answers
 (``handle_impossible_answer``); the pipeline runs at batch size 1 (its default) and ``--batch``, and its faster
-setting is the baseline. bertlab runs at the precision ``trainer.precision=auto`` picks (the probe) and in
-fp32, so the bf16 row's F1/EM can be read against fp32 on the same questions. Throughput is questions/s and windows/s (bertlab's window count for both: the same
+setting is the baseline. bertlab runs at ``trainer.precision=auto`` as ``bertlab-eval run`` does (bf16
+weights where the probe picks bf16), at ``bf16-mixed`` (autocast over fp32 weights, as validation inside
+training) and in fp32, so the bf16 rows' F1/EM can be read against fp32 on the same questions. Throughput is questions/s and windows/s (bertlab's window count for both: the same
 tokenizer, length and stride give the same windows). Each run is its own process; settings interleave per
 repeat; medians. Both predictions are scored against the gold answers, which shows the two decode alike.
 
@@ -43,13 +44,14 @@ def write_random_qa_model(directory: Path, seed: int = 0) -> None:
 
 def run_bertlab(model: str, questions: Path, batch: int, precision: str = "auto") -> dict:
     """Time ``trainer.validate`` of ``experiment=squad_v2_local`` on the chosen questions at ``precision``
-    (``auto``: what the probe picks, as ``bertlab-train``)."""
+    (``auto``: what the probe picks, run as ``bertlab-eval run`` runs it: bf16 weights where that is bf16;
+    ``bf16-mixed``: bf16 autocast over fp32 weights, as the validation inside ``bertlab-train``)."""
     from hydra.utils import instantiate
 
     from benchmarks.common import compose_run
     from bertlab.build import build, build_reports
     from bertlab.mixed_precision import precision_arguments
-    from bertlab.precision import run_precision
+    from bertlab.precision import evaluation_precision, run_precision
     from bertlab.runtime import configure_allocator
 
     chosen = set(json.loads(questions.read_text()))
@@ -69,7 +71,7 @@ def run_bertlab(model: str, questions: Path, batch: int, precision: str = "auto"
     datamodule, module = build(cfg)
     module.load_exported(model)
     datamodule.examples["val"] = [e for e in datamodule.examples["val"] if e.id in chosen]
-    precision = run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir).precision
+    precision = evaluation_precision(run_precision(cfg.trainer, module.encoder.config, cfg.paths.cache_dir))
     trainer = instantiate(
         cfg.trainer,
         **precision_arguments(precision, cfg.trainer.accelerator),
@@ -155,6 +157,7 @@ def report(args) -> None:
 
     settings = [
         ("bertlab", sys.executable, args.batch, "auto"),
+        ("bertlab", sys.executable, args.batch, "bf16-mixed"),
         ("bertlab", sys.executable, args.batch, "32-true"),
         ("pipeline", args.baseline_python, 1, "32-true"),
         ("pipeline", args.baseline_python, args.batch, "32-true"),

@@ -9,7 +9,9 @@
 best_exact/best_f1 and their thresholds); ``--na-prob-thresh`` defaults to the official 1.0. ``run`` rebuilds
 the run's datamodule and module from its saved config and tokenizer, loads the checkpoint (default: the best,
 else ``last.ckpt``) with ``weights_only=True`` and runs validation or test, printing the logged metrics as JSON
-(the QA objective also writes its predictions files under ``<run>/eval/predictions/<split>/``).
+and the precision it ran at (``trainer.precision=auto``: bf16 weights where the probe picks bf16, see
+:func:`bertlab.precision.evaluation_precision`); the QA objective also writes its predictions files under
+``<run>/eval/predictions/<split>/``.
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ def evaluate_run(
     from omegaconf import OmegaConf, open_dict
 
     from bertlab.build import build, build_reports
-    from bertlab.precision import run_precision
+    from bertlab.mixed_precision import precision_arguments
+    from bertlab.precision import evaluation_precision, run_precision
     from bertlab.resume import check_readable, find_checkpoint
     from bertlab.run_config import load_run_config
     from bertlab.runtime import configure_allocator
@@ -88,8 +91,10 @@ def evaluate_run(
     datamodule, module = build(cfg)
     if exported is not None:
         module.load_exported(exported)  # the base Objective refuses with a CheckpointError
-    precision = run_precision(
-        OmegaConf.merge(cfg.trainer, {"devices": 1}), module.encoder.config, cfg.paths.cache_dir
+    precision = evaluation_precision(
+        run_precision(
+            OmegaConf.merge(cfg.trainer, {"devices": 1}), module.encoder.config, cfg.paths.cache_dir
+        )
     )
     # the run's trainer settings with the command line's trainer.* overrides, on one device
     trainer: L.Trainer = instantiate(
@@ -97,7 +102,7 @@ def evaluate_run(
         devices=1,
         num_nodes=1,
         strategy="auto",
-        precision=precision.precision,
+        **precision_arguments(precision, str(cfg.trainer.accelerator)),
         default_root_dir=cfg.paths.output_dir,
         logger=False,
         enable_progress_bar=False,
@@ -109,7 +114,12 @@ def evaluate_run(
         module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None, weights_only=True
     )
     source = str(exported) if exported is not None else str(checkpoint)
-    return {"weights": source, "split": split, **{k: float(v) for k, v in results[0].items()}}
+    return {
+        "weights": source,
+        "split": split,
+        "precision": precision,
+        **{k: float(v) for k, v in results[0].items()},
+    }
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bertlab import precision
 from bertlab.callbacks.reports import PREDICTION_FILES
 from bertlab.evaluate import evaluate_run
 from bertlab.export import export_run
@@ -39,3 +40,24 @@ def test_squad_run_writes_predictions_and_checkpoint_evaluates(compose, tmp_path
     assert again["val/f1"] == pytest.approx(result["val/f1"]) and again["val/loss"] == pytest.approx(
         result["val/loss"], rel=1e-2
     )
+
+
+def test_auto_evaluates_in_bf16_weights_where_the_probe_picks_bf16(compose, tmp_path, monkeypatch):
+    cfg = compose("experiment=squad_v2_local", "debug=smoke", *SQUAD_SMOKE, data_dir=FIXTURE_DATA / "squad")
+    train(cfg)
+    run_dir = tmp_path / "run"
+    save_run_config(cfg, run_dir)
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    fp32 = evaluate_run(run_dir, checkpoint, "val", ["trainer.precision=32-true"])
+    monkeypatch.setattr(precision, "probe_cpu", lambda hidden, inner: {"fp32": 100e9, "bf16": 400e9})
+    bf16 = evaluate_run(run_dir, checkpoint, "val", ["trainer.precision=auto", f"paths.cache_dir={tmp_path}"])
+    autocast = evaluate_run(run_dir, checkpoint, "val", ["trainer.precision=bf16-mixed"])
+    assert (fp32["precision"], bf16["precision"], autocast["precision"]) == (
+        "32-true",
+        "bf16-true",
+        "bf16-mixed",
+    )
+    # the same model in bf16: the loss moves, by bf16 rounding only
+    assert bf16["val/loss"] != fp32["val/loss"]
+    assert bf16["val/loss"] == pytest.approx(fp32["val/loss"], rel=0.05)
+    assert bf16["val/total"] == fp32["val/total"] == 5
