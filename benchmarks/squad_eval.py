@@ -21,7 +21,9 @@ transformers 5 removed the question-answering pipeline: give ``--baseline-python
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -139,28 +141,30 @@ def _measure(python: str, side: str, model: str, questions: Path, batch: int, pr
 
 
 def report(args) -> None:
-
     from benchmarks.common import compose_run, load_average, print_machine
     from bertlab.build import build
     from bertlab.evaluation import squad_v2
 
     work = Path(tempfile.mkdtemp(prefix="bertlab-bench-squad-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
     model = args.model
     if model is None:
         model = str(work / "minilm_random_qa")
         write_random_qa_model(Path(model))
-    datamodule, _ = build(compose_run(["experiment=squad_v2_local", "logger=none", "callbacks=none"]))
+    cfg = compose_run(["experiment=squad_v2_local", "logger=none", "callbacks=none"])
+    batch = args.batch or cfg.data.eval_batch_size  # bertlab's own default unless asked
+    datamodule, _ = build(cfg)
     examples = datamodule.examples["val"][: args.limit]
     questions = work / "questions.json"
     questions.write_text(json.dumps({e.id: {"question": e.question, "context": e.context} for e in examples}))
     golds = {e.id: [a.text for a in e.answers] for e in examples}
 
     settings = [
-        ("bertlab", sys.executable, args.batch, "auto"),
-        ("bertlab", sys.executable, args.batch, "bf16-mixed"),
-        ("bertlab", sys.executable, args.batch, "32-true"),
+        ("bertlab", sys.executable, batch, "auto"),
+        ("bertlab", sys.executable, batch, "bf16-mixed"),
+        ("bertlab", sys.executable, batch, "32-true"),
         ("pipeline", args.baseline_python, 1, "32-true"),
-        ("pipeline", args.baseline_python, args.batch, "32-true"),
+        ("pipeline", args.baseline_python, batch, "32-true"),
     ]
     print_machine()
     runs: dict[tuple, list[dict]] = {s: [] for s in settings}
@@ -200,7 +204,7 @@ def main() -> None:
         help="a Python whose transformers (< 5) has the question-answering pipeline",
     )
     parser.add_argument("--limit", type=int, default=500, help="questions")
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, help="evaluation batch (default: experiment=squad_v2_local's)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--one", choices=["bertlab", "pipeline"], help=argparse.SUPPRESS)
     parser.add_argument("--questions", type=Path, help=argparse.SUPPRESS)
