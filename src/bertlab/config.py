@@ -80,6 +80,7 @@ INJECTED = {
         "task",
         "metrics",
         "version_2_with_negative",
+        "window_settings",
         "pooler_state",
         "text_fields",
     },  # datamodule.module_kwargs(), and the pretrained encoder's pooler (build.encoder_inputs)

@@ -11,7 +11,8 @@ min over its windows of start[CLS] + end[CLS]). A question is answered "" when n
 the null threshold; the threshold is the one the run evaluated with (``objective.module.null_threshold``,
 recorded by the export in ``config.bertlab_qa``), and never fires for a model trained without unanswerable
 questions, as in ``bertlab-eval``. Window sizes are the run's (``data.max_length``, ``data.doc_stride``,
-``data.max_query_length``) when predicting from a run or checkpoint, else the SQuAD presets' 384/128/64.
+``data.max_query_length``), from its config for a run or checkpoint and from ``config.bertlab_qa`` for an
+export; an export made before exports recorded them gets the SQuAD presets' 384/128/64.
 
 Output row per question, in input order: ``id``, ``answer``, ``start``/``end`` (``context[start:end] ==
 answer``; null when unanswered), ``score`` (start + end logit of the answer, or the null score) and
@@ -52,11 +53,10 @@ def qa_settings(task_model: TaskModel, **overrides: float | int | None) -> QASet
     data = task_model.data
     recorded = dict(getattr(task_model.model.config, "bertlab_qa", None) or {})
     threshold = recorded.pop("null_threshold", 0.0)
-    settings = QASettings(
-        **{key: data[key] for key in ("max_length", "doc_stride", "max_query_length") if key in data},
-        **recorded,
-        null_threshold=math.inf if threshold is None else float(threshold),
+    recorded.update(
+        {key: data[key] for key in ("max_length", "doc_stride", "max_query_length") if key in data}
     )
+    settings = QASettings(**recorded, null_threshold=math.inf if threshold is None else float(threshold))
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     limit = task_model.model.config.max_position_embeddings
     if settings.max_length > limit:

@@ -91,8 +91,15 @@ def test_predictions_agree_with_bertlab_eval_and_every_source_agrees(qa_run):
     assert [r["null_odds"] for r in from_run] == pytest.approx([odds[r["id"]] for r in from_run], abs=1e-4)
     from_checkpoint = predict(find_checkpoint(run_dir), DEV, precision="32")
     assert from_checkpoint == from_run
-    windows = {"max_length": 48, "doc_stride": 8, "max_query_length": 16}  # an export keeps no data settings
-    from_export = predict(exported, DEV, precision="32", **windows)
+    from_export = predict(exported, DEV, precision="32")  # the export records the window sizes
+    assert json.loads((exported / "config.json").read_text())["bertlab_qa"] == {
+        "max_length": 48,
+        "doc_stride": 8,
+        "max_query_length": 16,
+        "n_best": 20,
+        "max_answer_length": 30,
+        "null_threshold": 0.0,
+    }
     assert [r["answer"] for r in from_export] == [r["answer"] for r in from_run]
     assert [r["score"] for r in from_export] == pytest.approx([r["score"] for r in from_run], abs=1e-4)
 

@@ -160,9 +160,17 @@ class SQuADv2DataModule(KeyedDataModule):
         return {"train": train, "val": evaluation, "test": evaluation}
 
     def module_kwargs(self) -> dict:
-        """SQuAD v2.0 semantics (an empty answer may be predicted) only when the data has unanswerable questions."""
+        """SQuAD v2.0 semantics (an empty answer may be predicted) only when the data has unanswerable
+        questions; the window sizes, which an export records for ``bertlab-predict``."""
         examples = self.examples["train"] + self.examples["val"]
-        return {"version_2_with_negative": any(e.is_impossible for e in examples)}
+        return {
+            "version_2_with_negative": any(e.is_impossible for e in examples),
+            "window_settings": {
+                "max_length": self.max_length,
+                "doc_stride": self.doc_stride,
+                "max_query_length": self.max_query_length,
+            },
+        }
 
     def training_texts(self) -> Iterator[str]:
         train = self.examples["train"]

@@ -103,10 +103,14 @@ class ExtractiveQuestionAnswering(Objective):
         null_threshold: float = 0.0,
         char_f1: bool = False,
         version_2_with_negative: bool = True,
+        window_settings: dict[str, int] | None = None,
     ) -> None:
         super().__init__(optimizer, scheduler)
         # from the data: without unanswerable questions (SQuAD v1.1-style files) never predict the empty answer
         self.version_2_with_negative = version_2_with_negative
+        self.window_settings = dict(
+            window_settings or {}
+        )  # the data's max_length, doc_stride, max_query_length
         self.char_f1 = char_f1  # also log KorQuAD's character F1 (val/char_f1) and exact (val/char_exact)
         if char_f1:
             self.metric_names = (*type(self).metric_names, "char_exact", "char_f1")
@@ -118,9 +122,11 @@ class ExtractiveQuestionAnswering(Objective):
         self.predictions: dict[str, QAEvaluation] = {}  # the last evaluation per stage, for report callbacks
 
     def decoding_settings(self) -> dict:
-        """How this model's answers are decoded, as the export records them (``config.bertlab_qa``) for
-        ``bertlab-predict``: the null threshold is ``null`` (never answer "") without unanswerable training data."""
+        """How this model's questions are windowed and its answers decoded, as the export records them
+        (``config.bertlab_qa``) for ``bertlab-predict``: the null threshold is ``null`` (never answer "")
+        without unanswerable training data."""
         return {
+            **self.window_settings,
             "n_best": self.n_best,
             "max_answer_length": self.max_answer_length,
             "null_threshold": self.null_threshold if self.version_2_with_negative else None,
