@@ -3,15 +3,14 @@
 Sequences are sorted by length and cut into batches, so a batch pads only to its own longest sequence (the
 Hugging Face pipelines batch in input order and pad every batch to its longest member). The precision
 ``auto`` asks the same probe as ``trainer.precision=auto`` (:mod:`bertlab.precision`): bf16 on a CPU whose
-bf16 matmuls clearly beat fp32, on a GPU that supports it; otherwise fp32. bf16 means bf16 weights, cast once
-(as ``bertlab-eval run`` evaluates, :func:`bertlab.precision.evaluation_precision`), not autocast; callers
-read the outputs as float32.
+bf16 matmuls clearly beat fp32, on a GPU that supports it; otherwise fp32. bf16 runs under autocast, so layer
+norms, softmax and the returned logits stay float32.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +44,10 @@ def inference_dtype(precision: str, model_config, device: str) -> torch.dtype:
     return torch.bfloat16 if choice.precision == "bf16-mixed" else torch.float32
 
 
-def inference_model(model: torch.nn.Module, dtype: torch.dtype, device: str) -> torch.nn.Module:
-    """``model`` on ``device`` with ``dtype`` weights. Casting is done on a copy, so the caller's model keeps
-    its float32 weights (a later float32 call gets the true ones, not a round trip through bf16)."""
-    model = model.to(device)
-    if next(model.parameters()).dtype == dtype:
-        return model
-    return copy.deepcopy(model).to(dtype)
+def autocast(device: str, dtype: torch.dtype) -> AbstractContextManager:
+    if dtype == torch.float32:
+        return nullcontext()
+    return torch.autocast(device.split(":")[0], dtype=dtype)
 
 
 def padded_inputs(
@@ -76,10 +72,12 @@ def batched_outputs(
     token_type_ids: list[np.ndarray] | None,
     batch_size: int,
     pad_id: int,
+    dtype: torch.dtype = torch.float32,
 ) -> Iterator[tuple[np.ndarray, object]]:
     """``(indices, model output)`` per length-sorted batch; the model sits on its device already."""
     device = str(next(model.parameters()).device)
     for batch in length_sorted_batches(np.array([len(ids) for ids in input_ids]), batch_size, False):
         inputs = padded_inputs(input_ids, token_type_ids, batch, pad_id)
-        output = model(**{k: v.to(device) for k, v in inputs.items()})
+        with autocast(device, dtype):
+            output = model(**{k: v.to(device) for k, v in inputs.items()})
         yield batch, output

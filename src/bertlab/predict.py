@@ -24,10 +24,10 @@ import argparse
 import csv
 import io
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from bertlab.atomic import write_text
 from bertlab.data import files
@@ -35,7 +35,7 @@ from bertlab.data.classification import encode_texts
 from bertlab.data.labeled_texts import check_columns, read_texts
 from bertlab.data.records import Table, read_table, resolve_path
 from bertlab.errors import DataError, user_errors_exit
-from bertlab.inference import batched_outputs, inference_dtype, inference_model
+from bertlab.inference import batched_outputs, inference_dtype
 from bertlab.predict_qa import predict_answers, qa_settings
 from bertlab.task_model import TaskModel, load_task_model
 
@@ -80,11 +80,13 @@ def read_inputs(
     return read_texts(table, choose_fields(table, text_fields, trained)), table.lines
 
 
-def predict_logits(task_model: TaskModel, encoded, batch_size: int) -> np.ndarray:
+def predict_logits(task_model: TaskModel, encoded, batch_size: int, dtype: torch.dtype) -> np.ndarray:
     """(N, C) float32 logits in input order."""
     out = np.empty((len(encoded.input_ids), task_model.model.config.num_labels), dtype=np.float32)
     pad_id = task_model.tokenizer.pad_token_id
-    batches = batched_outputs(task_model.model, encoded.input_ids, encoded.token_type_ids, batch_size, pad_id)
+    batches = batched_outputs(
+        task_model.model, encoded.input_ids, encoded.token_type_ids, batch_size, pad_id, dtype
+    )
     for batch, output in batches:
         out[batch] = output.logits.float().cpu().numpy()
     return out
@@ -134,6 +136,7 @@ def predict_classes(
     text_fields: list[str] | None,
     batch_size: int,
     max_length: int | None,
+    dtype: torch.dtype,
 ) -> list[dict]:
     config = task_model.model.config
     texts, lines = read_inputs(inputs, text_fields, getattr(config, "bertlab_text_fields", None))
@@ -142,7 +145,7 @@ def predict_classes(
     encoded = encode_texts(
         task_model.tokenizer, texts, min(max_length or 512, config.max_position_embeddings)
     )
-    logits = predict_logits(task_model, encoded, batch_size)
+    logits = predict_logits(task_model, encoded, batch_size, dtype)
     return rows(logits, lines, config.id2label, config.problem_type)
 
 
@@ -153,12 +156,12 @@ def predict_with(task_model: TaskModel, inputs: str | Path, text_fields: list[st
 
     ``qa_options``: :class:`bertlab.predict_qa.QASettings` fields that override the run's (QA only).
     """
-    dtype = inference_dtype(precision, task_model.model.config, device)
-    task_model = replace(task_model, model=inference_model(task_model.model, dtype, device))
+    model = task_model.model.to(device)
+    dtype = inference_dtype(precision, model.config, device)
     if task_model.task == "question_answering":
         settings = qa_settings(task_model, max_length=max_length, **qa_options)
-        return predict_answers(task_model, inputs, settings, batch_size)
-    return predict_classes(task_model, inputs, text_fields, batch_size, max_length)
+        return predict_answers(task_model, inputs, settings, batch_size, dtype)
+    return predict_classes(task_model, inputs, text_fields, batch_size, max_length, dtype)
 
 
 def predict(

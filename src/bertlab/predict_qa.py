@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import torch
+
 from bertlab.data.records import read_table, resolve_path
 from bertlab.data.squad import SquadExample, check_unique_ids, read_squad_questions
 from bertlab.data.squad_features import Window, check_lengths, make_windows
@@ -101,13 +103,14 @@ def window_logits(
     examples: list[SquadExample],
     windows: list[Window],
     batch_size: int,
+    dtype: torch.dtype,
 ) -> dict[int, WindowLogits]:
     """Start/end logits (float32, padding cut off) of every window, keyed by window index."""
     ids = [w.input_ids for w in windows]
     types = [w.token_type_ids for w in windows]
     pad_id = task_model.tokenizer.pad_token_id
     collected = {}
-    for batch, output in batched_outputs(task_model.model, ids, types, batch_size, pad_id):
+    for batch, output in batched_outputs(task_model.model, ids, types, batch_size, pad_id, dtype):
         start = output.start_logits.float().cpu().numpy()  # (B, T)
         end = output.end_logits.float().cpu().numpy()  # (B, T)
         for row, index in enumerate(batch.tolist()):
@@ -141,7 +144,9 @@ def answer_row(qid: str, decoding: ExampleDecoding, threshold: float) -> dict:
     }
 
 
-def predict_answers(task_model: TaskModel, inputs, settings: QASettings, batch_size: int) -> list[dict]:
+def predict_answers(
+    task_model: TaskModel, inputs, settings: QASettings, batch_size: int, dtype: torch.dtype
+) -> list[dict]:
     """One row per question of ``inputs``, in input order."""
     examples = read_questions(inputs)
     if not examples:
@@ -149,7 +154,7 @@ def predict_answers(task_model: TaskModel, inputs, settings: QASettings, batch_s
     windows = make_windows(
         examples, task_model.tokenizer, settings.max_length, settings.doc_stride, settings.max_query_length
     )
-    logits = window_logits(task_model, examples, windows, batch_size)
+    logits = window_logits(task_model, examples, windows, batch_size, dtype)
     contexts = {e.id: e.context for e in examples}
     decodings = decode_examples(logits, contexts, settings.n_best, settings.max_answer_length)
     return [answer_row(qid, decoding, settings.null_threshold) for qid, decoding in decodings.items()]

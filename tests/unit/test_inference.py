@@ -14,7 +14,6 @@ from bertlab.inference import (
     batched_outputs,
     cache_dir,
     inference_dtype,
-    inference_model,
     padded_inputs,
 )
 from bertlab.precision import cpu_choice, encoder_widths
@@ -60,22 +59,3 @@ def test_precision_is_explicit_or_the_probe_choice():
     assert chosen == (torch.bfloat16 if cached.precision == "bf16-mixed" else torch.float32)
     with pytest.raises(ConfigError, match="--precision='fp8'"):
         inference_dtype("fp8", CONFIG, "cpu")
-
-
-def test_bf16_inference_runs_a_bf16_copy_and_leaves_the_callers_model_float32():
-    torch.manual_seed(0)
-    model = BertForSequenceClassification(CONFIG).eval()
-    assert inference_model(model, torch.float32, "cpu") is model
-    cast = inference_model(model, torch.bfloat16, "cpu")
-    assert cast is not model
-    assert {p.dtype for p in cast.parameters()} == {torch.bfloat16}
-    assert {p.dtype for p in model.parameters()} == {torch.float32}
-    ids = [np.array([2, 7, 8, 9, 3][:n], dtype=np.int32) for n in (5, 2, 4)]
-    logits = {}
-    for name, m in (("fp32", model), ("bf16", cast)):
-        out = np.zeros((3, 2), dtype=np.float32)
-        for batch, output in batched_outputs(m, ids, None, batch_size=2, pad_id=0):
-            out[batch] = output.logits.float().numpy()
-        logits[name] = out
-    assert not np.array_equal(logits["fp32"], logits["bf16"])  # it did run in bf16
-    np.testing.assert_allclose(logits["bf16"], logits["fp32"], atol=0.05)
