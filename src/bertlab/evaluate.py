@@ -9,9 +9,8 @@
 best_exact/best_f1 and their thresholds); ``--na-prob-thresh`` defaults to the official 1.0. ``run`` rebuilds
 the run's datamodule and module from its saved config and tokenizer, loads the checkpoint (default: the best,
 else ``last.ckpt``) with ``weights_only=True`` and runs validation or test, printing the logged metrics as JSON
-and the precision it ran at (``trainer.precision=auto``: bf16 weights where the probe picks bf16, see
-:func:`bertlab.precision.evaluation_precision`); the QA objective also writes its predictions files under
-``<run>/eval/predictions/<split>/``.
+and the precision it ran at (``trainer.precision=auto`` resolved by :mod:`bertlab.precision`); the QA
+objective also writes its predictions files under ``<run>/eval/predictions/<split>/``.
 """
 
 from __future__ import annotations
@@ -72,7 +71,7 @@ def evaluate_run(
 
     from bertlab.build import build, build_reports
     from bertlab.mixed_precision import precision_arguments
-    from bertlab.precision import evaluation_precision, run_precision
+    from bertlab.precision import run_precision
     from bertlab.resume import check_readable, find_checkpoint
     from bertlab.run_config import load_run_config
     from bertlab.runtime import configure_allocator
@@ -91,11 +90,9 @@ def evaluate_run(
     datamodule, module = build(cfg)
     if exported is not None:
         module.load_exported(exported)  # the base Objective refuses with a CheckpointError
-    precision = evaluation_precision(
-        run_precision(
-            OmegaConf.merge(cfg.trainer, {"devices": 1}), module.encoder.config, cfg.paths.cache_dir
-        )
-    )
+    precision = run_precision(
+        OmegaConf.merge(cfg.trainer, {"devices": 1}), module.encoder.config, cfg.paths.cache_dir
+    ).precision
     # the run's trainer settings with the command line's trainer.* overrides, on one device
     trainer: L.Trainer = instantiate(
         cfg.trainer,

@@ -197,18 +197,6 @@ def process_count(devices) -> int:
     return len(list(devices))
 
 
-def evaluation_precision(choice: PrecisionChoice) -> str:
-    """The Lightning precision of a process that only evaluates (``bertlab-eval run``): ``bf16-true`` where
-    ``auto`` chose ``bf16-mixed``. With no backward pass and no optimizer step nothing needs fp32 master
-    weights, so the weights are cast to bf16 once instead of autocast casting every weight, and the
-    activations crossing its fp32 ops (layer norms, residual adds), in every forward. What that buys, and
-    the F1 it costs against fp32, is measured by ``benchmarks/squad_eval.py``. An explicit precision is used
-    as given."""
-    if choice.precision == "bf16-mixed" and choice.source != "explicit":
-        return "bf16-true"
-    return choice.precision
-
-
 def run_precision(trainer_cfg, encoder_config, cache_dir: str | Path | None) -> PrecisionChoice:
     """Resolve ``trainer.precision`` of a composed run for its encoder; the choice is logged."""
     hidden, inner = encoder_widths(encoder_config)

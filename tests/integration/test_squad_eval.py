@@ -42,7 +42,7 @@ def test_squad_run_writes_predictions_and_checkpoint_evaluates(compose, tmp_path
     )
 
 
-def test_auto_evaluates_in_bf16_weights_where_the_probe_picks_bf16(compose, tmp_path, monkeypatch):
+def test_evaluation_runs_at_the_probes_choice_or_the_given_precision(compose, tmp_path, monkeypatch):
     cfg = compose("experiment=squad_v2_local", "debug=smoke", *SQUAD_SMOKE, data_dir=FIXTURE_DATA / "squad")
     train(cfg)
     run_dir = tmp_path / "run"
@@ -51,13 +51,13 @@ def test_auto_evaluates_in_bf16_weights_where_the_probe_picks_bf16(compose, tmp_
     fp32 = evaluate_run(run_dir, checkpoint, "val", ["trainer.precision=32-true"])
     monkeypatch.setattr(precision, "probe_cpu", lambda hidden, inner: {"fp32": 100e9, "bf16": 400e9})
     bf16 = evaluate_run(run_dir, checkpoint, "val", ["trainer.precision=auto", f"paths.cache_dir={tmp_path}"])
-    autocast = evaluate_run(run_dir, checkpoint, "val", ["trainer.precision=bf16-mixed"])
-    assert (fp32["precision"], bf16["precision"], autocast["precision"]) == (
+    weights = evaluate_run(run_dir, checkpoint, "val", ["trainer.precision=bf16-true"])
+    assert (fp32["precision"], bf16["precision"], weights["precision"]) == (
         "32-true",
-        "bf16-true",
         "bf16-mixed",
+        "bf16-true",
     )
-    # the same model in bf16: the loss moves, by bf16 rounding only
-    assert bf16["val/loss"] != fp32["val/loss"]
-    assert bf16["val/loss"] == pytest.approx(fp32["val/loss"], rel=0.05)
-    assert bf16["val/total"] == fp32["val/total"] == 5
+    for run in (bf16, weights):  # the same model in bf16: the loss moves, by bf16 rounding only
+        assert run["val/loss"] != fp32["val/loss"]
+        assert run["val/loss"] == pytest.approx(fp32["val/loss"], rel=0.05)
+        assert run["val/total"] == fp32["val/total"] == 5

@@ -114,20 +114,3 @@ def test_real_probe_is_quick_and_leaves_the_global_rng_alone():
     assert time.perf_counter() - start < 2.0  # ~0.1 s on an idle 2-core machine; slack for a shared one
     assert rates["fp32"] > 0 and rates["bf16"] > 0
     assert torch.equal(torch.rand(3), expected)
-
-
-@pytest.mark.parametrize(
-    ("requested", "bf16_rate", "expected"),
-    [
-        ("auto", 800e9, "bf16-true"),  # the probe picks bf16: evaluation casts the weights once
-        ("auto", 100e9, "32-true"),  # the probe picks fp32
-        ("bf16-mixed", 800e9, "bf16-mixed"),  # asked for: autocast as given
-        ("32-true", 800e9, "32-true"),
-    ],
-)
-def test_evaluation_runs_auto_bf16_with_bf16_weights_and_keeps_explicit_values(
-    monkeypatch, tmp_path, requested, bf16_rate, expected
-):
-    _inject_rates(monkeypatch, fp32=200e9, bf16=bf16_rate)
-    choice = resolve_precision(requested, "cpu", 256, 1024, cache_dir=tmp_path)
-    assert precision.evaluation_precision(choice) == expected
