@@ -179,20 +179,10 @@ def _measure(framework: str, precision: str, size: str, extra: Sequence[str], ar
     return run_for_result(command, f"{framework} {precision} {size} {' '.join(extra)}")
 
 
-def measured_peaks(peaks: dict[str, float] | None = None) -> dict[str, float]:
-    """Each precision's matmul peak, the best of this and the earlier measurements (noise only lowers it)."""
-    import torch
-
-    from benchmarks.flops import matmul_peak
-
-    now = {"32-true": matmul_peak(torch.float32), "bf16-mixed": matmul_peak(torch.bfloat16)}
-    return {k: max(v, (peaks or {}).get(k, 0.0)) for k, v in now.items()}
-
-
 def report(args) -> None:
     from transformers import BertConfig
 
-    from benchmarks.common import load_average, print_machine
+    from benchmarks.common import load_average, measured_peaks, print_machine
     from benchmarks.flops import mlm_flops_per_token
 
     peaks = print_machine()

@@ -28,7 +28,7 @@ import torch
 
 from bertlab.data.records import read_table, resolve_path
 from bertlab.data.squad import SquadExample, check_unique_ids, read_squad_questions
-from bertlab.data.squad_features import Window, check_lengths, make_windows
+from bertlab.data.squad_features import WINDOW_KEYS, Window, check_lengths, make_windows
 from bertlab.errors import ConfigError, DataError
 from bertlab.evaluation.span_decoding import ExampleDecoding, WindowLogits, decode_examples
 from bertlab.inference import batched_outputs
@@ -55,9 +55,7 @@ def qa_settings(task_model: TaskModel, **overrides: float | int | None) -> QASet
     data = task_model.data
     recorded = dict(getattr(task_model.model.config, "bertlab_qa", None) or {})
     threshold = recorded.pop("null_threshold", 0.0)
-    recorded.update(
-        {key: data[key] for key in ("max_length", "doc_stride", "max_query_length") if key in data}
-    )
+    recorded.update({key: data[key] for key in WINDOW_KEYS if key in data})
     settings = QASettings(**recorded, null_threshold=math.inf if threshold is None else float(threshold))
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     limit = task_model.model.config.max_position_embeddings

@@ -25,10 +25,9 @@ from tests.conftest import FIXTURES, SMALL_SPLITS, save_run_config
 OLD = FIXTURES / "old_runs"
 # what bertlab-train was given for each fixture run (its .hydra/overrides.yaml)
 OVERRIDES = ["trainer.max_steps=2", "trainer.limit_val_batches=2", "trainer.val_check_interval=null"]
-# data defaults changed since the fixtures were saved (an old run keeps its saved value; none changes training)
-CHANGED_DEFAULTS = {
-    "squad_v2_local": {"eval_batch_size": 16}
-}  # was 64: slower on CPU (benchmarks/squad_eval.py)
+# data defaults changed since the fixtures were saved (an old run keeps its saved value; none changes training);
+# squad_v2_local's eval_batch_size was 64, slower on CPU (benchmarks/squad_eval.py)
+CHANGED_DEFAULTS = {"squad_v2_local": {"eval_batch_size": 16}}
 
 
 def _section(cfg, key: str):

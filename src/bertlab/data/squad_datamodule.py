@@ -23,7 +23,7 @@ from bertlab.data.base import KeyedDataModule
 from bertlab.data.bucketing import BucketBatchSampler
 from bertlab.data.records import resolve_path
 from bertlab.data.squad import SquadExample, read_squad, split_by_title
-from bertlab.data.squad_features import Window, WindowDataset, make_windows
+from bertlab.data.squad_features import WINDOW_KEYS, Window, WindowDataset, make_windows
 from bertlab.data.squad_negatives import add_answer_removed_negatives, check_fraction
 from bertlab.errors import ConfigError
 
@@ -165,11 +165,7 @@ class SQuADv2DataModule(KeyedDataModule):
         examples = self.examples["train"] + self.examples["val"]
         return {
             "version_2_with_negative": any(e.is_impossible for e in examples),
-            "window_settings": {
-                "max_length": self.max_length,
-                "doc_stride": self.doc_stride,
-                "max_query_length": self.max_query_length,
-            },
+            "window_settings": {key: getattr(self, key) for key in WINDOW_KEYS},
         }
 
     def training_texts(self) -> Iterator[str]:

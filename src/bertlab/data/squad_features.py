@@ -20,6 +20,7 @@ from bertlab.data.collators import PaddingCollator, pad_batch, pad_stack
 from bertlab.data.squad import Answer, SquadExample
 
 CLS_INDEX = 0
+WINDOW_KEYS = ("max_length", "doc_stride", "max_query_length")  # data.* keys that shape the windows
 NO_OFFSET = -1  # offsets of question, special and padding tokens: they can never be part of an answer
 
 

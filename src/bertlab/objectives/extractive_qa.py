@@ -108,9 +108,8 @@ class ExtractiveQuestionAnswering(Objective):
         super().__init__(optimizer, scheduler)
         # from the data: without unanswerable questions (SQuAD v1.1-style files) never predict the empty answer
         self.version_2_with_negative = version_2_with_negative
-        self.window_settings = dict(
-            window_settings or {}
-        )  # the data's max_length, doc_stride, max_query_length
+        # the data's max_length, doc_stride, max_query_length, recorded by the export
+        self.window_settings = dict(window_settings or {})
         self.char_f1 = char_f1  # also log KorQuAD's character F1 (val/char_f1) and exact (val/char_exact)
         if char_f1:
             self.metric_names = (*type(self).metric_names, "char_exact", "char_f1")
